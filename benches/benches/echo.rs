@@ -1,0 +1,2 @@
+//! Placeholder until the echo benchmark lands.
+fn main() {}

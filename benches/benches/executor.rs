@@ -1,0 +1,2 @@
+//! Placeholder until the executor benchmark lands.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Holder crate for the workspace examples; see the `*.rs` files beside this crate.

@@ -1,0 +1,1 @@
+//! juliex: a work-stealing executor for futures (work in progress).

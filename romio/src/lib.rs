@@ -1,0 +1,1 @@
+//! romio: an async reactor (work in progress).

@@ -1,0 +1,1 @@
+//! tide: an HTTP/1.1 web framework (work in progress).
