@@ -1,0 +1,275 @@
+//! [`TcpStream`]: a TCP connection.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
+use crate::io::Async;
+use crate::net::addr::each_addr;
+use crate::net::socket_options;
+
+/// A TCP connection.
+///
+/// Reading and writing go through [`AsyncRead`] and [`AsyncWrite`] (vectored too), which are
+/// also implemented for `&TcpStream`: one task can read while another writes the same
+/// stream. [`into_split`](TcpStream::into_split) gives owned halves for two tasks, without
+/// a lock. `poll_close` shuts down the writing side.
+///
+/// # Examples
+///
+/// ```no_run
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+/// use romio::net::TcpStream;
+///
+/// # futures::executor::block_on(async {
+/// let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
+/// stream.write_all(b"ping").await?;
+/// let mut reply = Vec::new();
+/// stream.read_to_end(&mut reply).await?;
+/// # std::io::Result::Ok(()) });
+/// ```
+#[derive(Debug)]
+pub struct TcpStream {
+    io: Async<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to the first address of `addrs` that accepts.
+    pub async fn connect(addrs: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(addrs, TcpStream::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        // A non-blocking connect completes when the socket turns writable.
+        stream.io.writable().await?;
+        if let Some(error) = stream.io.get_ref().take_error()? {
+            return Err(error);
+        }
+        // Writable without an error can still mean "not connected" on some platforms.
+        match stream.io.get_ref().peer_addr() {
+            Ok(_) => Ok(stream),
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                Err(stream.io.get_ref().take_error()?.unwrap_or(error))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: Async::new(stream)?,
+        })
+    }
+
+    /// The address of the peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address of this end.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Shuts down the reading side, the writing side, or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// The `TCP_NODELAY` option.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets `TCP_NODELAY`: `true` sends small writes at once instead of coalescing them.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// The `IP_TTL` option.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The `SO_LINGER` option.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        socket_options::linger(self.io.get_ref())
+    }
+
+    /// Sets `SO_LINGER`: `Some(d)` makes closing wait up to `d` for unsent data
+    /// (`Some(Duration::ZERO)` resets the connection on close).
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        socket_options::set_linger(self.io.get_ref(), linger)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Receives data without removing it from the queue, waiting until some arrives.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_peek(cx, buf)).await
+    }
+
+    /// Polls for data to peek at.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_with(cx, |stream| stream.peek(buf))
+    }
+
+    /// Waits until the stream is readable.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until the stream is writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Splits the stream into a reading and a writing half that can move to different
+    /// tasks. No lock is involved: both halves share the stream.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(self)
+    }
+
+    /// Deregisters the stream and turns it into a `std` stream, left non-blocking.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.io.into_inner()?.into())
+    }
+
+    pub(super) fn poll_read_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_into(cx, buf)
+    }
+
+    pub(super) fn poll_read_vectored_shared(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_vectored_into(cx, bufs)
+    }
+
+    pub(super) fn poll_write_shared(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_from(cx, buf)
+    }
+
+    pub(super) fn poll_write_vectored_shared(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored_from(cx, bufs)
+    }
+
+    pub(super) fn shutdown_write(&self) -> io::Result<()> {
+        match self.shutdown(Shutdown::Write) {
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
+            result => result,
+        }
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// Registers a `std` stream, switching it to non-blocking mode.
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+/// Implements `AsyncRead` for a type that reaches a `&TcpStream` through `$get`.
+macro_rules! impl_stream_read {
+    ($ty:ty, |$this:ident| $get:expr) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                let $this = &*self;
+                $get.poll_read_shared(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $this = &*self;
+                $get.poll_read_vectored_shared(cx, bufs)
+            }
+        }
+    };
+}
+
+/// Implements `AsyncWrite` for a type that reaches a `&TcpStream` through `$get`.
+/// `poll_close` shuts down the writing side.
+macro_rules! impl_stream_write {
+    ($ty:ty, |$this:ident| $get:expr) => {
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let $this = &*self;
+                $get.poll_write_shared(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $this = &*self;
+                $get.poll_write_vectored_shared(cx, bufs)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Writes go straight to the kernel: nothing to flush.
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let $this = &*self;
+                Poll::Ready($get.shutdown_write())
+            }
+        }
+    };
+}
+
+impl_stream_read!(TcpStream, |this| this);
+impl_stream_read!(&TcpStream, |this| *this);
+impl_stream_write!(TcpStream, |this| this);
+impl_stream_write!(&TcpStream, |this| *this);
+pub(super) use {impl_stream_read, impl_stream_write};

@@ -1,0 +1,387 @@
+//! The reactor: one `mio::Poll`, the registered sources, and the timers.
+//!
+//! There is one reactor per process, created on first use. Someone must *turn* it (wait for
+//! OS events, then wake the tasks they concern) for any I/O future or timer to make
+//! progress. Two ways exist, and they can be mixed:
+//!
+//! - **In the background** (the default): the first time a future has to wait and no
+//!   [`Driver`] is attached, romio starts one thread, `romio-reactor`, that turns the
+//!   reactor forever. This is what makes romio work under any executor.
+//! - **By an external driver**: an executor attaches a [`Driver`] *before* any I/O and turns
+//!   the reactor from its idle worker threads ("turn once, waiting at most this long"),
+//!   waking the turning thread when it has new work ("wake whoever is turning"). An I/O
+//!   event then reaches its task on the thread that will run it, with no thread hop, and the
+//!   background thread is never started.
+//!
+//! Only one thread turns at a time. [`Driver::turn`] returns `false` at once when another
+//! thread is turning: the caller should then sleep the ordinary way.
+//!
+//! ## Guarantees
+//! - Sources are registered edge-triggered; readiness is only forgotten after an operation
+//!   returned `WouldBlock` (or proved the source drained), so no edge is lost.
+//! - Tokens carry a generation: an event still queued for a source that was dropped never
+//!   wakes the task of a new source that reused its slot.
+//! - Wakers are always called after every reactor lock is released.
+//! - Timers never fire early; their resolution is one millisecond.
+//!
+//! ## Not promised
+//! - Spurious wakeups happen: a woken task must retry its operation and be ready to wait again.
+//! - If the background thread was already running when a [`Driver`] is attached, it keeps
+//!   running beside the driver (both turn, one at a time). Attach drivers before any I/O to
+//!   avoid its thread hop.
+
+mod driver;
+pub(crate) mod readiness;
+mod registration;
+
+pub use driver::Driver;
+pub(crate) use registration::Registration;
+
+use std::cell::RefCell;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Registry, Token};
+use slab::Slab;
+
+use crate::time::wheel::Wheel;
+use readiness::{ScheduledIo, flags_of, lock};
+
+/// Token of the reactor's own waker (never a slab index: indices are smaller).
+const WAKER_TOKEN: Token = Token(usize::MAX);
+/// Low bits of a token: the slab index. High bits: the registration's generation.
+const INDEX_BITS: u32 = usize::BITS / 2;
+/// Mask of the slab index within a token.
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// Events fetched from the OS per turn at most; more wait for the next turn.
+const EVENTS_PER_TURN: usize = 1024;
+/// Name of the background thread.
+pub(crate) const BACKGROUND_THREAD_NAME: &str = "romio-reactor";
+
+/// The process-wide reactor.
+pub(crate) struct Reactor {
+    /// For (de)registering sources from any thread without the turn lock.
+    registry: Registry,
+    /// Interrupts the thread blocked in `epoll_wait`/`kevent`.
+    waker: mio::Waker,
+    /// The poller and its event buffer. Holding this lock *is* turning the reactor.
+    turn: Mutex<TurnState>,
+    /// Registered sources, indexed by the low bits of their token.
+    sources: Mutex<Slab<Arc<SourceEntry>>>,
+    /// Generation handed to the next registration.
+    next_generation: AtomicU32,
+    /// Pending timers, in ticks of one millisecond since `start`.
+    timers: Mutex<Wheel>,
+    /// The instant of tick zero.
+    start: Instant,
+    /// The tick at which the turning thread will stop waiting on its own; `0` while no
+    /// thread waits. Written and read under the `timers` lock, so a timer inserted while a
+    /// thread computes its wait is always seen by one side.
+    turner_deadline: AtomicU64,
+    /// Number of attached [`Driver`]s.
+    drivers: AtomicUsize,
+    /// Whether the background thread was started.
+    background_started: AtomicBool,
+    /// Lets the background thread be started at most once.
+    background_gate: Mutex<bool>,
+}
+
+/// A registered source as the reactor sees it.
+#[derive(Debug)]
+pub(crate) struct SourceEntry {
+    generation: u32,
+    pub(crate) io: ScheduledIo,
+}
+
+/// What the turning thread owns.
+struct TurnState {
+    poll: Poll,
+    events: Events,
+}
+
+thread_local! {
+    /// Wakers collected during a turn, woken once every lock is released. Kept per thread
+    /// so the buffer's capacity is reused across turns.
+    static TO_WAKE: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Reactor {
+    /// The process-wide reactor, created on first use.
+    pub(crate) fn get() -> &'static Reactor {
+        static REACTOR: OnceLock<Reactor> = OnceLock::new();
+        REACTOR.get_or_init(|| Reactor::new().expect("romio: cannot create the OS poller"))
+    }
+
+    fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        Ok(Reactor {
+            registry,
+            waker,
+            turn: Mutex::new(TurnState {
+                poll,
+                events: Events::with_capacity(EVENTS_PER_TURN),
+            }),
+            sources: Mutex::new(Slab::new()),
+            next_generation: AtomicU32::new(0),
+            timers: Mutex::new(Wheel::new()),
+            start: Instant::now(),
+            turner_deadline: AtomicU64::new(0),
+            drivers: AtomicUsize::new(0),
+            background_started: AtomicBool::new(false),
+            background_gate: Mutex::new(false),
+        })
+    }
+
+    // ----- sources -----
+
+    /// Adds a source to the poller, edge-triggered for reading and writing.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<(Token, Arc<SourceEntry>)> {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed)
+            & ((1u64 << (usize::BITS - INDEX_BITS - 1)) - 1) as u32;
+        let entry = Arc::new(SourceEntry {
+            generation,
+            io: ScheduledIo::new(),
+        });
+        let index = lock(&self.sources).insert(entry.clone());
+        if index > INDEX_MASK {
+            lock(&self.sources).remove(index);
+            return Err(io::Error::other("romio: too many registered sources"));
+        }
+        let token = Token(index | (generation as usize) << INDEX_BITS);
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        if let Err(error) = self.registry.register(source, token, interest) {
+            lock(&self.sources).remove(index);
+            return Err(error);
+        }
+        Ok((token, entry))
+    }
+
+    /// Removes a source from the poller. The slab slot is freed by [`Reactor::release`].
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        self.registry.deregister(source)
+    }
+
+    /// Frees the slab slot of a registration whose source is gone.
+    pub(crate) fn release(&self, token: Token) {
+        let index = token.0 & INDEX_MASK;
+        let mut sources = lock(&self.sources);
+        // Only remove the entry of this very registration, never a successor's.
+        if sources
+            .get(index)
+            .is_some_and(|entry| entry.generation as usize == token.0 >> INDEX_BITS)
+        {
+            let entry = sources.remove(index);
+            drop(sources);
+            entry.io.clear_waiters();
+        }
+    }
+
+    // ----- timers -----
+
+    /// The first tick at or after `deadline`: a timer due then never fires early.
+    pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.start);
+        let ms = since.as_millis();
+        let exact = Duration::from_millis(ms as u64) == since;
+        u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2) + u64::from(!exact)
+    }
+
+    /// The last tick that has fully passed at `now`.
+    fn tick_before(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    /// Runs `f` on the timer wheel.
+    pub(crate) fn with_timers<R>(&self, f: impl FnOnce(&mut Wheel) -> R) -> R {
+        f(&mut lock(&self.timers))
+    }
+
+    /// Registers a timer due at `tick`, waking the turning thread if it would sleep past it.
+    pub(crate) fn insert_timer(&self, tick: u64, waker: Waker) -> crate::time::wheel::TimerKey {
+        let (key, interrupt) = {
+            let mut timers = lock(&self.timers);
+            let key = timers.insert(tick, waker);
+            let deadline = self.turner_deadline.load(Ordering::Relaxed);
+            let interrupt = deadline != 0 && tick < deadline;
+            if interrupt {
+                // One interruption is enough until the turner computes a new wait.
+                self.turner_deadline.store(0, Ordering::Relaxed);
+            }
+            (key, interrupt)
+        };
+        if interrupt {
+            self.wake();
+        }
+        self.ensure_driven();
+        key
+    }
+
+    // ----- turning -----
+
+    /// Wakes the thread that is turning (or makes the next turn return at once).
+    pub(crate) fn wake(&self) {
+        // An error here means the eventfd/pipe is gone: nothing left to wake.
+        let _ = self.waker.wake();
+    }
+
+    /// Turns once unless another thread is turning; returns whether this thread turned.
+    pub(crate) fn try_turn(&self, timeout: Option<Duration>) -> bool {
+        let state = match self.turn.try_lock() {
+            Ok(state) => state,
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        };
+        self.turn_locked(state, timeout);
+        true
+    }
+
+    /// Turns once, waiting for the turn lock if another thread holds it.
+    fn turn_blocking(&self, timeout: Option<Duration>) {
+        self.turn_locked(lock(&self.turn), timeout);
+    }
+
+    fn turn_locked(
+        &self,
+        mut state: std::sync::MutexGuard<'_, TurnState>,
+        timeout: Option<Duration>,
+    ) {
+        TO_WAKE.with(|to_wake| {
+            let mut to_wake = to_wake.borrow_mut();
+            // Timers first: a due timer means no waiting for I/O.
+            let now = Instant::now();
+            let wait = {
+                let mut timers = lock(&self.timers);
+                timers.advance(self.tick_before(now), &mut to_wake);
+                let mut wait = timeout;
+                if !to_wake.is_empty() {
+                    wait = Some(Duration::ZERO);
+                } else if let Some(tick) = timers.next_expiration() {
+                    let at = self.start + Duration::from_millis(tick);
+                    let until = at.saturating_duration_since(now);
+                    wait = Some(wait.map_or(until, |w| w.min(until)));
+                }
+                let deadline = match wait {
+                    None => u64::MAX,
+                    Some(w) if w.is_zero() => 0,
+                    Some(w) => self.tick_at_or_after(now + w).max(1),
+                };
+                self.turner_deadline.store(deadline, Ordering::Relaxed);
+                wait
+            };
+
+            let TurnState { poll, events } = &mut *state;
+            if let Err(error) = poll.poll(events, wait) {
+                // EINTR just ends this turn early; anything else is unexpected but not
+                // fatal to the tasks: they will be retried on the next turn.
+                debug_assert_eq!(error.kind(), io::ErrorKind::Interrupted, "{error}");
+                events.clear();
+            }
+            self.turner_deadline.store(0, Ordering::Relaxed);
+
+            if !events.is_empty() {
+                let sources = lock(&self.sources);
+                for event in events.iter() {
+                    let token = event.token();
+                    if token == WAKER_TOKEN {
+                        continue;
+                    }
+                    let Some(entry) = sources.get(token.0 & INDEX_MASK) else {
+                        continue;
+                    };
+                    // A stale event of a dropped source whose slot was reused.
+                    if entry.generation as usize != token.0 >> INDEX_BITS {
+                        continue;
+                    }
+                    entry.io.dispatch(flags_of(event), &mut to_wake);
+                }
+            }
+
+            if wait.is_some_and(|w| !w.is_zero()) || !events.is_empty() {
+                let mut timers = lock(&self.timers);
+                timers.advance(self.tick_before(Instant::now()), &mut to_wake);
+            }
+        });
+        // Release the turn before running any waker: a waker may run user code.
+        drop(state);
+        TO_WAKE.with(|to_wake| {
+            let mut wakers = std::mem::take(&mut *to_wake.borrow_mut());
+            wakers.drain(..).for_each(Waker::wake);
+            // Keep the capacity for the next turn on this thread.
+            let mut slot = to_wake.borrow_mut();
+            if slot.capacity() < wakers.capacity() {
+                *slot = wakers;
+            }
+        });
+    }
+
+    // ----- drivers and the background thread -----
+
+    /// Called whenever a future is about to wait on the reactor: makes sure someone turns it.
+    pub(crate) fn ensure_driven(&self) {
+        if self.drivers.load(Ordering::Acquire) == 0
+            && !self.background_started.load(Ordering::Acquire)
+        {
+            self.start_background();
+        }
+    }
+
+    fn start_background(&self) {
+        let mut started = lock(&self.background_gate);
+        if *started {
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name(BACKGROUND_THREAD_NAME.into())
+            .spawn(|| {
+                let reactor = Reactor::get();
+                loop {
+                    reactor.turn_blocking(None);
+                }
+            });
+        match spawned {
+            Ok(_) => {
+                *started = true;
+                self.background_started.store(true, Ordering::Release);
+            }
+            // Out of threads: the next waiting future tries again.
+            Err(_) => {}
+        }
+    }
+
+    /// Whether anything is registered that needs the reactor turned.
+    fn has_waiters(&self) -> bool {
+        !lock(&self.sources).is_empty() || lock(&self.timers).len() > 0
+    }
+
+    pub(crate) fn attach_driver(&self) {
+        self.drivers.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn detach_driver(&self) {
+        if self.drivers.fetch_sub(1, Ordering::AcqRel) == 1 && self.has_waiters() {
+            // Futures registered while the driver ran may still wait: hand them to the
+            // background thread.
+            self.start_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reactor")
+            .field("drivers", &self.drivers.load(Ordering::Relaxed))
+            .field(
+                "background_started",
+                &self.background_started.load(Ordering::Relaxed),
+            )
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,306 @@
+//! Per-source readiness: what the OS last reported for one registered source, and the
+//! tasks waiting for it to change.
+//!
+//! The state is one atomic word: the low bits are readiness flags, the high bits a tick
+//! that the reactor bumps on every event. Readiness is only cleared by a caller that saw an
+//! operation fail with `WouldBlock`, and only if no event arrived since it read the
+//! readiness (the tick still matches): an event that lands between the failed syscall and
+//! the clear is never lost.
+
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The source can be read without blocking (or a read reports an error or end of stream).
+pub(crate) const READABLE: usize = 1 << 0;
+/// The source can be written without blocking.
+pub(crate) const WRITABLE: usize = 1 << 1;
+/// The peer closed its writing side: reads return end of stream from now on. Never cleared.
+pub(crate) const READ_CLOSED: usize = 1 << 2;
+/// The writing side is closed: writes fail from now on. Never cleared.
+pub(crate) const WRITE_CLOSED: usize = 1 << 3;
+/// The OS reported an error on the source; both directions are woken to observe it.
+pub(crate) const ERROR: usize = 1 << 4;
+
+/// Bits that count as "ready" for a reader.
+const READ_MASK: usize = READABLE | READ_CLOSED | ERROR;
+/// Bits that count as "ready" for a writer.
+const WRITE_MASK: usize = WRITABLE | WRITE_CLOSED | ERROR;
+/// Bits that a `WouldBlock` may clear; the closed and error bits are sticky.
+const CLEARABLE: usize = READABLE | WRITABLE;
+
+/// Number of low bits that hold readiness flags; the rest hold the event tick.
+const TICK_SHIFT: u32 = 8;
+/// Mask of the readiness flags.
+const FLAGS: usize = (1 << TICK_SHIFT) - 1;
+
+/// Which half of a source a task waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Waiting to read (or accept, or receive).
+    Read,
+    /// Waiting to write (or connect, or send).
+    Write,
+}
+
+impl Direction {
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READ_MASK,
+            Direction::Write => WRITE_MASK,
+        }
+    }
+}
+
+/// Readiness observed by a task: the flags it saw and the tick they belonged to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    tick: usize,
+    flags: usize,
+}
+
+/// The tasks parked on one source: a reader and a writer can wait at the same time.
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+/// Readiness and waiters of one registered source, shared by the source and the reactor.
+pub(crate) struct ScheduledIo {
+    /// Readiness flags in the low bits, event tick in the high bits.
+    state: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+impl ScheduledIo {
+    /// A new source starts out optimistically ready both ways, so the first operation is
+    /// attempted at once; a `WouldBlock` clears the guess.
+    pub(crate) fn new() -> ScheduledIo {
+        ScheduledIo {
+            state: AtomicUsize::new(READABLE | WRITABLE),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
+    /// Records an event from the OS and moves the wakers it concerns into `wake`.
+    /// The caller wakes them after releasing its locks.
+    pub(crate) fn dispatch(&self, flags: usize, wake: &mut Vec<Waker>) {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            let tick = (current >> TICK_SHIFT).wrapping_add(1);
+            let next = (tick << TICK_SHIFT) | (current & FLAGS) | flags;
+            // Publish the flags and a fresh tick in one step: whoever read the old tick can
+            // no longer clear what this event reported.
+            match self.state.compare_exchange_weak(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        let mut waiters = lock(&self.waiters);
+        if flags & READ_MASK != 0 {
+            wake.extend(waiters.reader.take());
+        }
+        if flags & WRITE_MASK != 0 {
+            wake.extend(waiters.writer.take());
+        }
+    }
+
+    /// Ready if the source is ready in `direction`; otherwise stores the task's waker.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<ReadyEvent> {
+        if let Some(event) = self.ready(direction) {
+            return Poll::Ready(event);
+        }
+        let mut waiters = lock(&self.waiters);
+        let slot = match direction {
+            Direction::Read => &mut waiters.reader,
+            Direction::Write => &mut waiters.writer,
+        };
+        match slot {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        // The reactor sets readiness before it takes the waiters' lock: checking again while
+        // holding the lock closes the window between the first check and storing the waker.
+        match self.ready(direction) {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The current readiness in `direction`, if any.
+    fn ready(&self, direction: Direction) -> Option<ReadyEvent> {
+        let current = self.state.load(Ordering::Acquire);
+        let flags = current & direction.mask();
+        (flags != 0).then_some(ReadyEvent {
+            tick: current >> TICK_SHIFT,
+            flags,
+        })
+    }
+
+    /// Forgets the readiness of `event`, because an operation returned `WouldBlock`
+    /// (or proved the source drained). Does nothing if an event arrived since.
+    pub(crate) fn clear(&self, event: ReadyEvent) {
+        let clear = event.flags & CLEARABLE;
+        let mut current = self.state.load(Ordering::Acquire);
+        // Only clear what was observed, and only if no event came since: the tick check.
+        while current >> TICK_SHIFT == event.tick && current & clear != 0 {
+            match self.state.compare_exchange_weak(
+                current,
+                current & !clear,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Drops the stored wakers (the source is going away).
+    pub(crate) fn clear_waiters(&self) {
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        drop(waiters);
+    }
+}
+
+impl std::fmt::Debug for ScheduledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state.load(Ordering::Relaxed);
+        f.debug_struct("ScheduledIo")
+            .field("readable", &(state & READABLE != 0))
+            .field("writable", &(state & WRITABLE != 0))
+            .field("read_closed", &(state & READ_CLOSED != 0))
+            .field("write_closed", &(state & WRITE_CLOSED != 0))
+            .field("error", &(state & ERROR != 0))
+            .field("tick", &(state >> TICK_SHIFT))
+            .finish()
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: no code holding these locks can panic halfway
+/// through an update (they only move `Option<Waker>`s).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Converts a mio event into readiness flags.
+pub(crate) fn flags_of(event: &mio::event::Event) -> usize {
+    let mut flags = 0;
+    if event.is_readable() {
+        flags |= READABLE;
+    }
+    if event.is_writable() {
+        flags |= WRITABLE;
+    }
+    if event.is_read_closed() {
+        flags |= READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        flags |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        flags |= ERROR;
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    fn wake_all(wakers: &mut Vec<Waker>) {
+        wakers.drain(..).for_each(Waker::wake);
+    }
+
+    #[test]
+    fn starts_ready_and_clears_on_would_block() {
+        let io = ScheduledIo::new();
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("a new source is optimistically readable");
+        };
+        io.clear(event);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
+    }
+
+    #[test]
+    fn event_after_observation_survives_a_stale_clear() {
+        let io = ScheduledIo::new();
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let Poll::Ready(stale) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("ready");
+        };
+        let mut wake = Vec::new();
+        io.dispatch(READABLE, &mut wake);
+        io.clear(stale);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+    }
+
+    #[test]
+    fn reader_and_writer_wait_and_wake_separately() {
+        let io = ScheduledIo::new();
+        let (reads, rw) = waker();
+        let (writes, ww) = waker();
+        for (w, dir) in [(&rw, Direction::Read), (&ww, Direction::Write)] {
+            let mut cx = Context::from_waker(w);
+            let Poll::Ready(event) = io.poll_ready(&mut cx, dir) else {
+                panic!("ready");
+            };
+            io.clear(event);
+            assert!(io.poll_ready(&mut cx, dir).is_pending());
+        }
+        let mut wake = Vec::new();
+        io.dispatch(WRITABLE, &mut wake);
+        wake_all(&mut wake);
+        assert_eq!(reads.0.load(Ordering::SeqCst), 0);
+        assert_eq!(writes.0.load(Ordering::SeqCst), 1);
+        io.dispatch(READ_CLOSED, &mut wake);
+        wake_all(&mut wake);
+        assert_eq!(reads.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn closed_bits_are_sticky() {
+        let io = ScheduledIo::new();
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut wake = Vec::new();
+        io.dispatch(READ_CLOSED, &mut wake);
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("ready");
+        };
+        io.clear(event);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+    }
+}
