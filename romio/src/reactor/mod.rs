@@ -289,18 +289,7 @@ impl Reactor {
             if !events.is_empty() {
                 let sources = lock(&self.sources);
                 for event in events.iter() {
-                    let token = event.token();
-                    if token == WAKER_TOKEN {
-                        continue;
-                    }
-                    let Some(entry) = sources.get(token.0 & INDEX_MASK) else {
-                        continue;
-                    };
-                    // A stale event of a dropped source whose slot was reused.
-                    if entry.generation as usize != token.0 >> INDEX_BITS {
-                        continue;
-                    }
-                    entry.io.dispatch(flags_of(event), &mut to_wake);
+                    dispatch(&sources, event.token(), flags_of(event), &mut to_wake);
                 }
             }
 
@@ -374,6 +363,21 @@ impl Reactor {
     }
 }
 
+/// Hands one event to the source its token names, unless the token is the reactor's own
+/// waker or is stale: a source that was dropped, whose slot may now hold another source.
+fn dispatch(sources: &Slab<Arc<SourceEntry>>, token: Token, flags: usize, wake: &mut Vec<Waker>) {
+    if token == WAKER_TOKEN {
+        return;
+    }
+    let Some(entry) = sources.get(token.0 & INDEX_MASK) else {
+        return;
+    };
+    if entry.generation as usize != token.0 >> INDEX_BITS {
+        return;
+    }
+    entry.io.dispatch(flags, wake);
+}
+
 impl std::fmt::Debug for Reactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reactor")
@@ -383,5 +387,98 @@ impl std::fmt::Debug for Reactor {
                 &self.background_started.load(Ordering::Relaxed),
             )
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readiness::{Direction, READABLE};
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Context, Poll, Wake};
+
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_stale_token_never_reaches_the_source_that_reused_its_slot() {
+        let reactor = Reactor::get();
+        let (mut old, _old_peer) = mio::net::UnixStream::pair().unwrap();
+        let (old_token, _) = reactor.register(&mut old).unwrap();
+        reactor.deregister(&mut old).unwrap();
+        reactor.release(old_token);
+        drop(old);
+
+        // Register new sources until one takes the freed slot (at once, unless another
+        // test registered in between).
+        let mut held = Vec::new();
+        let (new_token, new_entry) = loop {
+            let (mut source, peer) = mio::net::UnixStream::pair().unwrap();
+            let (token, entry) = reactor.register(&mut source).unwrap();
+            held.push((source, peer, token));
+            if token.0 & INDEX_MASK == old_token.0 & INDEX_MASK {
+                break (token, entry);
+            }
+            assert!(held.len() < 10_000, "the freed slot was never reused");
+        };
+        assert_ne!(
+            new_token, old_token,
+            "same slot, so the generation must differ"
+        );
+
+        // The new source's task waits to read.
+        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let Poll::Ready(optimistic) = new_entry.io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("a new source starts out readable");
+        };
+        new_entry.io.clear(optimistic);
+        assert!(
+            new_entry
+                .io
+                .poll_ready(&mut cx, Direction::Read)
+                .is_pending()
+        );
+
+        let mut to_wake = Vec::new();
+        dispatch(&lock(&reactor.sources), old_token, READABLE, &mut to_wake);
+        assert!(to_wake.is_empty(), "the old token reached the new source");
+        assert!(
+            new_entry
+                .io
+                .poll_ready(&mut cx, Direction::Read)
+                .is_pending()
+        );
+
+        dispatch(&lock(&reactor.sources), new_token, READABLE, &mut to_wake);
+        to_wake.drain(..).for_each(Waker::wake);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+
+        for (mut source, _, token) in held {
+            reactor.deregister(&mut source).unwrap();
+            reactor.release(token);
+        }
+    }
+
+    #[test]
+    fn deadlines_round_up_to_the_next_tick() {
+        let reactor = Reactor::get();
+        let start = reactor.start;
+        assert_eq!(reactor.tick_at_or_after(start), 0);
+        assert_eq!(
+            reactor.tick_at_or_after(start + Duration::from_millis(3)),
+            3
+        );
+        assert_eq!(
+            reactor.tick_at_or_after(start + Duration::from_micros(3001)),
+            4
+        );
+        assert_eq!(reactor.tick_before(start + Duration::from_micros(3999)), 3);
     }
 }

@@ -47,19 +47,24 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        // A non-blocking connect completes when the socket turns writable.
-        stream.io.writable().await?;
-        if let Some(error) = stream.io.get_ref().take_error()? {
-            return Err(error);
-        }
-        // Writable without an error can still mean "not connected" on some platforms.
-        match stream.io.get_ref().peer_addr() {
-            Ok(_) => Ok(stream),
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => {
-                Err(stream.io.get_ref().take_error()?.unwrap_or(error))
-            }
-            Err(error) => Err(error),
-        }
+        // A non-blocking connect completes when the socket turns writable. Readiness starts
+        // out optimistic, so "not connected yet" counts as `WouldBlock`: wait for the event.
+        stream
+            .io
+            .write_with(|socket| {
+                if let Some(error) = socket.take_error()? {
+                    return Err(error);
+                }
+                match socket.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+            .await?;
+        Ok(stream)
     }
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
