@@ -335,13 +335,10 @@ impl Reactor {
                     reactor.turn_blocking(None);
                 }
             });
-        match spawned {
-            Ok(_) => {
-                *started = true;
-                self.background_started.store(true, Ordering::Release);
-            }
-            // Out of threads: the next waiting future tries again.
-            Err(_) => {}
+        // Out of threads: the next waiting future tries again.
+        if spawned.is_ok() {
+            *started = true;
+            self.background_started.store(true, Ordering::Release);
         }
     }
 

@@ -1,13 +1,14 @@
 //! [`Interval`]: a stream of evenly spaced instants.
 
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 
-use super::sleep::{Sleep, sleep_until};
+use crate::reactor::Reactor;
+use crate::time::wheel::TimerKey;
 
 /// A stream that yields at once, then every `period`.
 ///
@@ -48,15 +49,21 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
     );
     Interval {
         period,
-        sleep: sleep_until(start),
+        next: start,
+        key: None,
     }
 }
 
 /// Ticks every period; see [`interval`]. Also a [`Stream`] of the scheduled instants.
+///
+/// Its timer registration is kept from tick to tick and moved, not re-created.
 #[derive(Debug)]
 pub struct Interval {
     period: Duration,
-    sleep: Sleep,
+    /// The instant of the next tick.
+    next: Instant,
+    /// The registration in the reactor's timers, while one exists.
+    key: Option<TimerKey>,
 }
 
 impl Interval {
@@ -67,23 +74,41 @@ impl Interval {
 
     /// Polls for the next tick.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
-            return Poll::Pending;
+        let reactor = Reactor::get();
+        match self.key {
+            Some(key) if !reactor.with_timers(|timers| timers.poll_fired(key, cx.waker())) => {
+                return Poll::Pending;
+            }
+            Some(_) => {}
+            None if Instant::now() < self.next => {
+                let tick = reactor.tick_at_or_after(self.next);
+                self.key = Some(reactor.insert_timer(tick, cx.waker().clone()));
+                return Poll::Pending;
+            }
+            None => {}
         }
-        let scheduled = self.sleep.deadline();
-        let now = Instant::now();
-        let mut next = scheduled + self.period;
-        if next <= now {
-            // Behind by more than a period: skip to the first future multiple.
-            let behind = (now - scheduled).as_nanos();
-            let periods = behind / self.period.as_nanos() + 1;
-            next = scheduled
-                + self
-                    .period
-                    .saturating_mul(periods.min(u32::MAX as u128) as u32);
+        let scheduled = self.next;
+        self.next = self.following(scheduled, Instant::now());
+        if let Some(key) = self.key {
+            let tick = reactor.tick_at_or_after(self.next);
+            reactor.with_timers(|timers| timers.reset(key, tick, cx.waker()));
         }
-        self.sleep.reset(next);
         Poll::Ready(scheduled)
+    }
+
+    /// The tick after `scheduled`: one period later, or, when that has passed already, the
+    /// first multiple of the period still in the future (missed ticks are skipped).
+    fn following(&self, scheduled: Instant, now: Instant) -> Instant {
+        let next = scheduled + self.period;
+        if next > now {
+            return next;
+        }
+        let behind = (now - scheduled).as_nanos();
+        let periods = behind / self.period.as_nanos() + 1;
+        scheduled
+            + self
+                .period
+                .saturating_mul(periods.min(u128::from(u32::MAX)) as u32)
     }
 
     /// The period.
@@ -93,7 +118,20 @@ impl Interval {
 
     /// Restarts the interval: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.unregister();
+        self.next = Instant::now() + self.period;
+    }
+
+    fn unregister(&mut self) {
+        if let Some(key) = self.key.take() {
+            Reactor::get().with_timers(|timers| timers.remove(key));
+        }
+    }
+}
+
+impl Drop for Interval {
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
