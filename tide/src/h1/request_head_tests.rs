@@ -1,0 +1,236 @@
+//! Specification of request-head parsing: what is accepted, and the status of each refusal.
+
+use super::*;
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+/// Parses a whole head, asserting it is complete.
+fn accept(raw: &str) -> RequestHead {
+    match parse(raw.as_bytes(), &limits()) {
+        Ok(Some((head, len))) => {
+            assert_eq!(len, raw.len(), "the whole head is consumed");
+            head
+        }
+        Ok(None) => panic!("incomplete: {raw:?}"),
+        Err(error) => panic!("refused {raw:?}: {error:?}"),
+    }
+}
+
+/// Asserts `raw` is refused with `status`.
+fn refuse(raw: &str, status: u16) {
+    refuse_with(raw, status, &limits());
+}
+
+fn refuse_with(raw: &str, status: u16, limits: &Limits) {
+    match parse(raw.as_bytes(), limits) {
+        Err(error) => assert_eq!(error.status.as_u16(), status, "{raw:?}: {}", error.reason),
+        Ok(result) => panic!("accepted {raw:?}: {:?}", result.map(|(h, _)| h)),
+    }
+}
+
+#[test]
+fn a_simple_get() {
+    let head = accept("GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n");
+    assert_eq!(head.method, Method::GET);
+    assert_eq!(head.uri.path(), "/path");
+    assert_eq!(head.uri.query(), Some("q=1"));
+    assert_eq!(head.version, Version::HTTP_11);
+    assert_eq!(head.headers["accept"], "*/*");
+    assert_eq!(head.body, BodyFraming::Empty);
+    assert!(head.keep_alive);
+    assert!(!head.expect_continue);
+}
+
+#[test]
+fn incomplete_at_every_split_then_complete() {
+    let raw = b"POST /submit HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+    let head_len = raw.len() - 5;
+    for split in 0..head_len {
+        assert!(
+            matches!(parse(&raw[..split], &limits()), Ok(None)),
+            "split at {split} should need more bytes"
+        );
+    }
+    let (head, len) = parse(raw, &limits()).unwrap().unwrap();
+    assert_eq!(len, head_len);
+    assert_eq!(head.body, BodyFraming::Length(5));
+}
+
+#[test]
+fn keep_alive_rules() {
+    assert!(!accept("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keep_alive);
+    assert!(!accept("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade, Close\r\n\r\n").keep_alive);
+    assert!(!accept("GET / HTTP/1.0\r\n\r\n").keep_alive);
+    assert!(accept("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);
+}
+
+#[test]
+fn http_1_0_needs_no_host() {
+    assert_eq!(accept("GET / HTTP/1.0\r\n\r\n").version, Version::HTTP_10);
+}
+
+#[test]
+fn framing() {
+    let chunked = accept("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    assert_eq!(chunked.body, BodyFraming::Chunked);
+    let upper = accept("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n");
+    assert_eq!(upper.body, BodyFraming::Chunked);
+    let same_twice =
+        accept("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n");
+    assert_eq!(same_twice.body, BodyFraming::Length(3));
+    let listed = accept("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 7, 7\r\n\r\n");
+    assert_eq!(listed.body, BodyFraming::Length(7));
+    let zero = accept("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(zero.body, BodyFraming::Empty);
+}
+
+#[test]
+fn smuggling_attempts_are_400() {
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n",
+        400,
+    );
+    refuse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+}
+
+#[test]
+fn unknown_codings_are_501() {
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        501,
+    );
+    refuse(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        501,
+    );
+}
+
+#[test]
+fn malformed_heads_are_400() {
+    refuse("GET / HTTP/1.1\r\n\r\n", 400); // no Host
+    refuse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+    refuse(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Folded: a\r\n b\r\n\r\n",
+        400,
+    );
+    refuse("GET / HTTP/1.1\r\nHost: h\r\nX-Space : a\r\n\r\n", 400);
+    refuse("GET / HTTP/1.1\r\nHost: h\r\nBad Name: a\r\n\r\n", 400);
+    refuse("this is not http\r\n\r\n", 400);
+    refuse("\u{1}\u{2}\u{3} garbage\r\n\r\n", 400);
+    refuse("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+#[test]
+fn bare_lf_is_400() {
+    refuse("GET / HTTP/1.1\nHost: h\n\n", 400);
+    refuse("GET / HTTP/1.1\r\nHost: h\n\r\n", 400);
+    refuse("GET / HTTP/1.1\r\nHost: h\r\n\n", 400);
+}
+
+#[test]
+fn unsupported_versions_are_505() {
+    refuse("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505);
+    refuse("GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505);
+}
+
+#[test]
+fn expectations() {
+    let head =
+        accept("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n");
+    assert!(head.expect_continue);
+    let old = accept("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
+    assert!(!old.expect_continue);
+    refuse("POST / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n", 417);
+}
+
+#[test]
+fn limits_are_enforced_before_the_head_ends() {
+    let tight = Limits {
+        max_head_bytes: 64,
+        max_headers: 2,
+        max_uri_bytes: 16,
+    };
+    // Too large, even though the head never ends.
+    let endless = format!("GET / HTTP/1.1\r\nX-Long: {}", "a".repeat(100));
+    refuse_with(&endless, 431, &tight);
+    refuse_with(
+        "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+        431,
+        &tight,
+    );
+    refuse_with(
+        "GET /0123456789abcdefghij HTTP/1.1\r\nHost: h\r\n\r\n",
+        414,
+        &tight,
+    );
+    // A long target is refused as soon as it is known to be too long.
+    refuse_with("GET /0123456789abcdefghij HTTP/1.1\r\n", 414, &tight);
+    let fits = parse(b"GET /ok HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", &tight);
+    assert!(matches!(fits, Ok(Some(_))));
+}
+
+#[test]
+fn many_headers_beyond_the_stack_slots_still_parse_when_allowed() {
+    let generous = Limits {
+        max_head_bytes: 1 << 20,
+        max_headers: 300,
+        max_uri_bytes: 1024,
+    };
+    let mut raw = String::from("GET / HTTP/1.1\r\nHost: h\r\n");
+    for i in 0..250 {
+        raw.push_str(&format!("X-{i}: {i}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let (head, _) = parse(raw.as_bytes(), &generous).unwrap().unwrap();
+    assert_eq!(head.headers.len(), 251);
+}
