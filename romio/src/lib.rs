@@ -51,6 +51,6 @@ pub mod net;
 pub mod reactor;
 pub mod time;
 
-pub use net::{TcpListener, TcpStream};
-// #[cfg(unix)]
-// pub use net::{UnixDatagram, UnixListener, UnixStream};
+pub use net::{TcpListener, TcpStream, UdpSocket};
+#[cfg(unix)]
+pub use net::{UnixDatagram, UnixListener, UnixStream};

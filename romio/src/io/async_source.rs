@@ -186,7 +186,8 @@ impl<T: mio::event::Source> Async<T> {
         poll_fn(|cx| self.poll_write_with_mut(cx, &mut op)).await
     }
 
-    /// Reads into `buf`; a short read marks the source drained (see `poll_transfer`).
+    /// Reads into `buf`; a short read marks the source drained (see `poll_transfer`): only
+    /// for byte streams.
     pub(crate) fn poll_read_into(
         &self,
         cx: &mut Context<'_>,

@@ -9,11 +9,11 @@
 mod addr;
 mod socket_options;
 pub mod tcp;
-// mod udp;
-// #[cfg(unix)]
-// pub mod unix;
+mod udp;
+#[cfg(unix)]
+pub mod unix;
 
 pub use tcp::{TcpListener, TcpStream};
-// pub use udp::UdpSocket;
-// #[cfg(unix)]
-// pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) const READABLE: usize = 1 << 0;
 /// The source can be written without blocking.
 pub(crate) const WRITABLE: usize = 1 << 1;
-/// The peer closed its writing side: reads return end of stream from now on. Never cleared.
+/// The peer closed its writing side: on a stream, reads return end of stream from now on.
 pub(crate) const READ_CLOSED: usize = 1 << 2;
-/// The writing side is closed: writes fail from now on. Never cleared.
+/// The writing side is closed: on a stream, writes fail from now on.
 pub(crate) const WRITE_CLOSED: usize = 1 << 3;
 /// The OS reported an error on the source; both directions are woken to observe it.
 pub(crate) const ERROR: usize = 1 << 4;
@@ -27,8 +27,10 @@ pub(crate) const ERROR: usize = 1 << 4;
 const READ_MASK: usize = READABLE | READ_CLOSED | ERROR;
 /// Bits that count as "ready" for a writer.
 const WRITE_MASK: usize = WRITABLE | WRITE_CLOSED | ERROR;
-/// Bits that a `WouldBlock` may clear; the closed and error bits are sticky.
-const CLEARABLE: usize = READABLE | WRITABLE;
+// Every bit is cleared by a `WouldBlock` in its direction. On a stream the closed bits are in
+// effect sticky (a closed stream never says `WouldBlock` again), but a datagram socket's error
+// (an ICMP "port unreachable") is reported once, after which the socket waits again like any
+// other: keeping the bit would make every wait return at once and the caller spin.
 
 /// Number of low bits that hold readiness flags; the rest hold the event tick.
 const TICK_SHIFT: u32 = 8;
@@ -60,11 +62,25 @@ pub(crate) struct ReadyEvent {
     flags: usize,
 }
 
-/// The tasks parked on one source: a reader and a writer can wait at the same time.
+impl ReadyEvent {
+    /// Only the "data may be there" part of the readiness: what a short transfer proves
+    /// gone. The closed and error bits stay, so an end of stream that arrived with the last
+    /// data is still seen by the next read.
+    pub(crate) fn data_only(self) -> ReadyEvent {
+        ReadyEvent {
+            tick: self.tick,
+            flags: self.flags & (READABLE | WRITABLE),
+        }
+    }
+}
+
+/// The tasks parked on one source, per direction: a reader and a writer can wait at the same
+/// time, and so can several readers (tasks accepting on one listener, say); all of a
+/// direction's waiters are woken by its event.
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
 }
 
 /// Readiness and waiters of one registered source, shared by the source and the reactor.
@@ -105,10 +121,10 @@ impl ScheduledIo {
         }
         let mut waiters = lock(&self.waiters);
         if flags & READ_MASK != 0 {
-            wake.extend(waiters.reader.take());
+            wake.append(&mut waiters.readers);
         }
         if flags & WRITE_MASK != 0 {
-            wake.extend(waiters.writer.take());
+            wake.append(&mut waiters.writers);
         }
     }
 
@@ -122,13 +138,12 @@ impl ScheduledIo {
             return Poll::Ready(event);
         }
         let mut waiters = lock(&self.waiters);
-        let slot = match direction {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
+        let list = match direction {
+            Direction::Read => &mut waiters.readers,
+            Direction::Write => &mut waiters.writers,
         };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
+            list.push(cx.waker().clone());
         }
         // The reactor sets readiness before it takes the waiters' lock: checking again while
         // holding the lock closes the window between the first check and storing the waker.
@@ -151,7 +166,7 @@ impl ScheduledIo {
     /// Forgets the readiness of `event`, because an operation returned `WouldBlock`
     /// (or proved the source drained). Does nothing if an event arrived since.
     pub(crate) fn clear(&self, event: ReadyEvent) {
-        let clear = event.flags & CLEARABLE;
+        let clear = event.flags;
         let mut current = self.state.load(Ordering::Acquire);
         // Only clear what was observed, and only if no event came since: the tick check.
         while current >> TICK_SHIFT == event.tick && current & clear != 0 {
@@ -291,16 +306,55 @@ mod tests {
     }
 
     #[test]
-    fn closed_bits_are_sticky() {
+    fn an_error_is_cleared_by_would_block_so_waiting_resumes() {
         let io = ScheduledIo::new();
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        io.dispatch(READ_CLOSED, &mut wake);
+        io.dispatch(ERROR, &mut wake);
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("an error wakes readers");
+        };
+        io.clear(event);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+    }
+
+    #[test]
+    fn a_short_read_keeps_the_end_of_stream() {
+        let io = ScheduledIo::new();
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut wake = Vec::new();
+        io.dispatch(READABLE | READ_CLOSED, &mut wake);
         let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
             panic!("ready");
         };
+        io.clear(event.data_only());
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready(), "end of stream lost");
+    }
+
+    #[test]
+    fn several_readers_all_wake() {
+        let io = ScheduledIo::new();
+        let (first, w1) = waker();
+        let (second, w2) = waker();
+        let Poll::Ready(event) = io.poll_ready(&mut Context::from_waker(&w1), Direction::Read)
+        else {
+            panic!("ready");
+        };
         io.clear(event);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+        assert!(
+            io.poll_ready(&mut Context::from_waker(&w1), Direction::Read)
+                .is_pending()
+        );
+        assert!(
+            io.poll_ready(&mut Context::from_waker(&w2), Direction::Read)
+                .is_pending()
+        );
+        let mut wake = Vec::new();
+        io.dispatch(READABLE, &mut wake);
+        wake_all(&mut wake);
+        assert_eq!(first.0.load(Ordering::SeqCst), 1);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }
 }

@@ -84,7 +84,7 @@ impl Registration {
             match op() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.clear(event),
                 Ok(n) if n > 0 && n < asked => {
-                    self.clear(event);
+                    self.clear(event.data_only());
                     return Poll::Ready(Ok(n));
                 }
                 result => return Poll::Ready(result),
