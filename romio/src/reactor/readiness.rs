@@ -330,7 +330,10 @@ mod tests {
             panic!("ready");
         };
         io.clear(event.data_only());
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready(), "end of stream lost");
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read).is_ready(),
+            "end of stream lost"
+        );
     }
 
     #[test]
