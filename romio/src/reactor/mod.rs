@@ -257,13 +257,14 @@ impl Reactor {
             let mut to_wake = to_wake.borrow_mut();
             // Timers first: a due timer means no waiting for I/O.
             let now = Instant::now();
-            let wait = {
+            let (wait, timers_pending) = {
                 let mut timers = lock(&self.timers);
                 timers.advance(self.tick_before(now), &mut to_wake);
+                let next_expiration = timers.next_expiration();
                 let mut wait = timeout;
                 if !to_wake.is_empty() {
                     wait = Some(Duration::ZERO);
-                } else if let Some(tick) = timers.next_expiration() {
+                } else if let Some(tick) = next_expiration {
                     let at = self.start + Duration::from_millis(tick);
                     let until = at.saturating_duration_since(now);
                     wait = Some(wait.map_or(until, |w| w.min(until)));
@@ -274,7 +275,7 @@ impl Reactor {
                     Some(w) => self.tick_at_or_after(now + w).max(1),
                 };
                 self.turner_deadline.store(deadline, Ordering::Relaxed);
-                wait
+                (wait, next_expiration.is_some())
             };
 
             let TurnState { poll, events } = &mut *state;
@@ -293,7 +294,9 @@ impl Reactor {
                 }
             }
 
-            if wait.is_some_and(|w| !w.is_zero()) || !events.is_empty() {
+            // Timers inserted during the wait are not due yet (an earlier one interrupts the
+            // wait and is seen next turn), so with none pending before, there is nothing to fire.
+            if timers_pending && (wait.is_some_and(|w| !w.is_zero()) || !events.is_empty()) {
                 let mut timers = lock(&self.timers);
                 timers.advance(self.tick_before(Instant::now()), &mut to_wake);
             }
