@@ -1,0 +1,159 @@
+//! The thread pool handle.
+
+use crate::builder::Builder;
+use crate::scheduler::Shared;
+use crate::scheduler::context::{self, Context};
+use crate::task::JoinHandle;
+use futures_task::{FutureObj, Spawn, SpawnError};
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A work-stealing pool of worker threads that run futures.
+///
+/// Each worker has its own run queue; idle workers steal from busy ones. Futures spawned
+/// with [`spawn`](ThreadPool::spawn) run on the workers; closures that block go to
+/// [`spawn_blocking`](ThreadPool::spawn_blocking)'s separate threads.
+///
+/// Dropping the pool (or calling [`shutdown`](ThreadPool::shutdown)) stops the workers,
+/// waits for them, and drops every task that had not finished (their handles then report
+/// [`JoinError::is_cancelled`](crate::JoinError::is_cancelled)).
+///
+/// ```
+/// let pool = juliex::ThreadPool::new();
+/// let sum = pool.block_on(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| juliex::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct ThreadPool {
+    shared: Arc<Shared>,
+}
+
+impl ThreadPool {
+    /// A pool with default settings: one worker per CPU.
+    ///
+    /// # Panics
+    /// If the worker threads cannot be started; use [`ThreadPool::builder`] to handle that.
+    #[track_caller]
+    pub fn new() -> ThreadPool {
+        Builder::new()
+            .build()
+            .unwrap_or_else(|e| panic!("juliex: cannot start the pool's threads: {e}"))
+    }
+
+    /// A builder to configure the pool.
+    ///
+    /// ```
+    /// let pool = juliex::ThreadPool::builder()
+    ///     .worker_threads(2)
+    ///     .thread_name("app-worker")
+    ///     .max_blocking_threads(64)
+    ///     .build()
+    ///     .expect("start the pool");
+    /// assert_eq!(pool.num_workers(), 2);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        ThreadPool { shared }
+    }
+
+    /// Runs `future` on the pool. On a worker of this pool it is queued locally (it runs
+    /// next); from anywhere else it goes through the global queue. After shutdown the task
+    /// is dropped and its handle reports it cancelled.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// Runs the blocking closure `f` on the pool's blocking threads.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(f)
+    }
+
+    /// Runs `future` to completion on the current thread. While it runs,
+    /// [`juliex::spawn`](crate::spawn) and [`juliex::spawn_blocking`](crate::spawn_blocking)
+    /// use this pool.
+    ///
+    /// # Panics
+    /// If called from inside a juliex task (it would block a worker thread).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _guard = context::enter(Rc::new(Context {
+            shared: self.shared.clone(),
+            worker: None,
+        }));
+        crate::current_thread::block_on(future)
+    }
+
+    /// Stops the workers, waits for them to exit, drops every unfinished task, and waits
+    /// for running blocking jobs. Later spawns are cancelled at once. Calling it again does
+    /// nothing. Called from one of the pool's own tasks, it cannot wait for that task's
+    /// worker, which exits when the task's poll returns.
+    pub fn shutdown(&self) {
+        self.shared.shutdown();
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.shared.workers()
+    }
+
+    /// Number of tasks that are waiting to be woken: they returned `Pending` at least once
+    /// and have not finished. (Queued and running tasks are not counted.)
+    pub fn idle_tasks(&self) -> usize {
+        self.shared.idle_tasks()
+    }
+}
+
+impl Default for ThreadPool {
+    fn default() -> Self {
+        ThreadPool::new()
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+    }
+}
+
+impl fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.fmt(f)
+    }
+}
+
+/// Spawns detached tasks (for code written against `futures::task::Spawn`). Also usable
+/// through `&ThreadPool`.
+impl Spawn for ThreadPool {
+    fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
+        self.status()?;
+        drop(self.shared.spawn(future));
+        Ok(())
+    }
+
+    fn status(&self) -> Result<(), SpawnError> {
+        if self.shared.is_shutdown() {
+            Err(SpawnError::shutdown())
+        } else {
+            Ok(())
+        }
+    }
+}

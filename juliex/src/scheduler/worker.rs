@@ -1,0 +1,239 @@
+//! A worker thread's loop: find a task, run it, and sleep (in the park hook if there is
+//! one) when there is nothing to do.
+
+use super::Shared;
+use super::context::{self, Context};
+use super::local::WorkerLocal;
+use crate::task::Notified;
+use crossbeam_deque::{Steal, Worker as Deque};
+use crossbeam_utils::sync::Parker;
+use std::hint;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{Ordering::SeqCst, fence};
+use std::time::{Duration, Instant};
+
+/// Every this many tasks a worker takes a task from the injector before its own queue, so
+/// that tasks spawned from outside are never starved by a busy local queue.
+const INJECTOR_INTERVAL: u32 = 61;
+/// Every this many tasks a busy worker turns the park hook with a zero timeout, so that I/O
+/// is never starved by a long queue.
+const HOOK_INTERVAL: u32 = 61;
+/// At most this many tasks run in a row from the LIFO slot; then the slot's task goes to
+/// the back of the queue, so ping-ponging tasks cannot starve the queue behind them.
+const MAX_LIFO_RUNS: u32 = 3;
+/// How long a searching worker keeps looking for work before it sleeps. Waking a sleeping
+/// thread costs tens of microseconds, so a short spin pays for itself when work arrives
+/// soon, and costs only an idle core's time when it does not.
+const SEARCH_TIME: Duration = Duration::from_micros(50);
+
+/// The state a worker thread keeps for itself.
+struct Worker {
+    ctx: Rc<Context>,
+    shared: Arc<Shared>,
+    parker: Parker,
+    /// Tasks run so far (wrapping); drives the periodic checks.
+    tick: u32,
+    /// Tasks run in a row from the LIFO slot.
+    lifo_runs: u32,
+    /// Counted as searching in `Idle`.
+    searching: bool,
+    /// xorshift state for picking steal victims.
+    rng: u32,
+}
+
+/// Runs worker `index` of `shared` until the pool shuts down.
+pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, parker: Parker) {
+    let local = WorkerLocal::new(index, queue);
+    let ctx = Rc::new(Context {
+        shared: shared.clone(),
+        worker: Some(local),
+    });
+    let guard = context::enter(ctx.clone());
+    let mut worker = Worker {
+        ctx,
+        shared,
+        parker,
+        tick: 0,
+        lifo_runs: 0,
+        searching: false,
+        rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+    };
+    worker.run();
+    worker.local().clear();
+    drop(guard);
+}
+
+impl Worker {
+    fn local(&self) -> &WorkerLocal {
+        self.ctx
+            .worker
+            .as_ref()
+            .expect("a worker's context has its local queue")
+    }
+
+    fn run(&mut self) {
+        while !self.shared.is_shutdown() {
+            let task = match self.next_local() {
+                Some(task) => task,
+                None => match self.search() {
+                    Some(task) => task,
+                    None => {
+                        self.park();
+                        continue;
+                    }
+                },
+            };
+            self.run_task(task);
+        }
+        if self.searching {
+            self.shared.idle.stop_searching();
+        }
+    }
+
+    fn run_task(&mut self, task: Notified) {
+        if self.searching {
+            self.searching = false;
+            // The last searcher leaving: if there is more work about, let a sleeper take
+            // over the search (pushers skipped waking anyone while we searched).
+            if self.shared.idle.stop_searching() && self.shared.has_surplus(usize::MAX) {
+                self.shared.notify_one();
+            }
+        }
+        self.tick = self.tick.wrapping_add(1);
+        if let Some(again) = task.run() {
+            self.local().push_back(again, &self.shared);
+        }
+        if self.tick.is_multiple_of(HOOK_INTERVAL)
+            && let Some(park) = &self.shared.park
+        {
+            park.park(Some(Duration::ZERO));
+        }
+    }
+
+    /// The next task from this worker's own sources.
+    fn next_local(&mut self) -> Option<Notified> {
+        let local = self.ctx.worker.as_ref()?;
+        if self.tick.is_multiple_of(INJECTOR_INTERVAL)
+            && !self.shared.injector.is_empty()
+            && let Some(task) = steal_loop(|| self.shared.injector.steal())
+        {
+            return Some(task);
+        }
+        if let Some(task) = local.lifo.take() {
+            if self.lifo_runs < MAX_LIFO_RUNS {
+                self.lifo_runs += 1;
+                return Some(task);
+            }
+            // This worker pops it right away if nothing else is queued: no wake-up needed.
+            local.queue.push(task);
+        }
+        self.lifo_runs = 0;
+        if let Some(task) = local.queue.pop() {
+            return Some(task);
+        }
+        steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))
+    }
+
+    /// Looks for work elsewhere for a while, as one of the bounded number of searchers.
+    fn search(&mut self) -> Option<Notified> {
+        if !self.searching {
+            if !self.shared.idle.try_start_searching() {
+                return None;
+            }
+            self.searching = true;
+        }
+        let start = Instant::now();
+        let mut round = 0u32;
+        loop {
+            if let Some(task) = self.steal() {
+                return Some(task);
+            }
+            if self.shared.is_shutdown() || start.elapsed() > SEARCH_TIME {
+                return None;
+            }
+            round += 1;
+            if round.is_multiple_of(8) {
+                std::thread::yield_now();
+            } else {
+                for _ in 0..16 {
+                    hint::spin_loop();
+                }
+            }
+        }
+    }
+
+    /// One pass over the injector and the other workers' queues (from a random one),
+    /// taking about half of what is found.
+    fn steal(&mut self) -> Option<Notified> {
+        let local = self.ctx.worker.as_ref()?;
+        if let Some(task) = steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue)) {
+            return Some(task);
+        }
+        let n = self.shared.stealers.len();
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        let first = self.rng as usize % n;
+        for i in 0..n {
+            let victim = (first + i) % n;
+            if victim == local.index {
+                continue;
+            }
+            let stealer = &self.shared.stealers[victim];
+            let len = stealer.len();
+            if len == 0 {
+                continue;
+            }
+            if let Some(task) =
+                steal_loop(|| stealer.steal_batch_with_limit_and_pop(&local.queue, len / 2 + 1))
+            {
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    /// Sleeps until woken: in the park hook if there is one and it is free, else on the
+    /// thread parker.
+    fn park(&mut self) {
+        let shared = self.shared.clone();
+        let index = self.local().index;
+        let signal = &shared.signals[index];
+        let hook = shared.park.as_deref();
+        if hook.is_some() {
+            // Before listing ourselves as a sleeper, so a waker that picks us knows to call
+            // the hook's unpark.
+            signal.in_hook.store(true, SeqCst);
+        }
+        shared.idle.park(index, std::mem::take(&mut self.searching));
+        // Pairs with the pushers' fence: either they see us asleep, or we see their work.
+        fence(SeqCst);
+        if !shared.is_shutdown() && !shared.has_surplus(index) {
+            self.local().parked.set(true);
+            let in_hook = hook.is_some_and(|hook| hook.park(None));
+            if !in_hook {
+                signal.in_hook.store(false, SeqCst);
+                self.parker.park();
+            }
+            self.local().parked.set(false);
+        }
+        signal.in_hook.store(false, SeqCst);
+        self.searching = shared.idle.unpark(index);
+        // Tasks the hook woke on this thread are ours; share a surplus.
+        if self.local().queue.len() > 1 {
+            shared.notify_one();
+        }
+    }
+}
+
+/// Retries a steal until it succeeds or finds the queue empty.
+fn steal_loop(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => hint::spin_loop(),
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The park hook: idle workers wait in it, wake-ups reach them there, tasks woken inside it
+//! run, and busy workers turn it with a zero timeout.
+
+mod common;
+
+use common::{wait_until, within_deadline};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// A stand-in for a reactor: one thread at a time may wait in it; "events" fired by a
+/// timer thread wake the registered tasks from inside `park`, on the parked worker.
+#[derive(Default)]
+struct FakeReactor {
+    state: Mutex<ReactorState>,
+    condvar: Condvar,
+    parks: AtomicUsize,
+    zero_parks: AtomicUsize,
+    refused: AtomicUsize,
+    unparks: AtomicUsize,
+    woken_inside: AtomicUsize,
+}
+
+#[derive(Default)]
+struct ReactorState {
+    inside: bool,
+    token: bool,
+    fired: usize,
+    waiting: Vec<(usize, Waker)>,
+}
+
+impl FakeReactor {
+    fn park(&self, timeout: Option<Duration>) -> bool {
+        let mut state = self.state.lock().unwrap();
+        if state.inside {
+            self.refused.fetch_add(1, SeqCst);
+            return false;
+        }
+        state.inside = true;
+        self.parks.fetch_add(1, SeqCst);
+        if timeout == Some(Duration::ZERO) {
+            self.zero_parks.fetch_add(1, SeqCst);
+        }
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let ready = loop {
+            let fired = state.fired;
+            let (ready, waiting): (Vec<_>, Vec<_>) =
+                state.waiting.drain(..).partition(|(n, _)| *n <= fired);
+            state.waiting = waiting;
+            if !ready.is_empty() || state.token {
+                break ready;
+            }
+            state = match deadline {
+                None => self.condvar.wait(state).unwrap(),
+                Some(d) => {
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break ready;
+                    }
+                    self.condvar.wait_timeout(state, left).unwrap().0
+                }
+            };
+        };
+        state.token = false;
+        state.inside = false;
+        drop(state);
+        // Wake outside the lock, on this (the worker's) thread.
+        self.woken_inside.fetch_add(ready.len(), SeqCst);
+        for (_, waker) in ready {
+            waker.wake();
+        }
+        true
+    }
+
+    fn unpark(&self) {
+        self.unparks.fetch_add(1, SeqCst);
+        self.state.lock().unwrap().token = true;
+        self.condvar.notify_all();
+    }
+
+    /// Fires the next event (from the timer thread).
+    fn fire(&self) {
+        self.state.lock().unwrap().fired += 1;
+        self.condvar.notify_all();
+    }
+
+    /// Resolves once event number `n` has fired.
+    fn event(self: &Arc<Self>, n: usize) -> Event {
+        Event {
+            reactor: self.clone(),
+            n,
+        }
+    }
+}
+
+struct Event {
+    reactor: Arc<FakeReactor>,
+    n: usize,
+}
+
+impl Future for Event {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.reactor.state.lock().unwrap();
+        if state.fired >= self.n {
+            return Poll::Ready(());
+        }
+        state.waiting.push((self.n, cx.waker().clone()));
+        Poll::Pending
+    }
+}
+
+fn pool_with(reactor: &Arc<FakeReactor>, workers: usize) -> juliex::ThreadPool {
+    let (p, u) = (reactor.clone(), reactor.clone());
+    juliex::ThreadPool::builder()
+        .worker_threads(workers)
+        .park_hook(move |t| p.park(t), move || u.unpark())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn an_idle_worker_waits_in_the_hook_and_unpark_wakes_it_for_a_spawn() {
+    let reactor = Arc::new(FakeReactor::default());
+    let pool = pool_with(&reactor, 1);
+    wait_until("the worker is in the hook", || {
+        reactor.state.lock().unwrap().inside
+    });
+    let before = reactor.unparks.load(SeqCst);
+    let v = within_deadline(move || pool.block_on(pool.spawn(async { 5 })).unwrap());
+    assert_eq!(v, 5);
+    assert!(
+        reactor.unparks.load(SeqCst) > before,
+        "the spawn did not unpark the hook"
+    );
+}
+
+#[test]
+fn tasks_woken_inside_the_hook_run() {
+    let reactor = Arc::new(FakeReactor::default());
+    let pool = pool_with(&reactor, 2);
+    let handles: Vec<_> = (1..=50).map(|n| pool.spawn(reactor.event(n))).collect();
+    let r = reactor.clone();
+    let timer = std::thread::spawn(move || {
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_micros(200));
+            r.fire();
+        }
+    });
+    within_deadline(move || {
+        for h in handles {
+            pool.block_on(h).unwrap();
+        }
+    });
+    timer.join().unwrap();
+    assert!(reactor.woken_inside.load(SeqCst) > 0);
+}
+
+#[test]
+fn busy_workers_turn_the_hook_with_a_zero_timeout() {
+    let reactor = Arc::new(FakeReactor::default());
+    let pool = pool_with(&reactor, 1);
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            pool.spawn(async {
+                for _ in 0..1000 {
+                    juliex::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    within_deadline(move || {
+        for t in tasks {
+            pool.block_on(t).unwrap();
+        }
+    });
+    // 10,000 polls of a never-empty queue: a zero-timeout turn every 61 tasks.
+    assert!(
+        reactor.zero_parks.load(SeqCst) >= 100,
+        "{}",
+        reactor.zero_parks.load(SeqCst)
+    );
+}
+
+#[test]
+fn a_busy_hook_sends_the_other_workers_to_sleep_normally() {
+    let reactor = Arc::new(FakeReactor::default());
+    let pool = pool_with(&reactor, 3);
+    wait_until("a worker is in the hook", || {
+        reactor.state.lock().unwrap().inside
+    });
+    let sum = within_deadline(move || {
+        pool.block_on(async {
+            let hs: Vec<_> = (0..1000).map(|i| juliex::spawn(async move { i })).collect();
+            let mut sum = 0;
+            for h in hs {
+                sum += h.await.unwrap();
+            }
+            sum
+        })
+    });
+    assert_eq!(sum, (0..1000).sum::<i32>());
+    assert!(reactor.parks.load(SeqCst) >= 1);
+}
+
+#[test]
+fn a_park_trait_object_works_too() {
+    struct Sleepy;
+    impl juliex::Park for Sleepy {
+        fn park(&self, _timeout: Option<Duration>) -> bool {
+            false
+        }
+        fn unpark(&self) {}
+    }
+    let pool = juliex::ThreadPool::builder()
+        .worker_threads(1)
+        .park(Arc::new(Sleepy))
+        .build()
+        .unwrap();
+    assert_eq!(pool.block_on(pool.spawn(async { 1 })).unwrap(), 1);
+}
