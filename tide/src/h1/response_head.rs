@@ -18,6 +18,9 @@ pub(crate) enum ResponseFraming {
     Chunked,
     /// No body and no length: 1xx, 204 and 304 responses.
     Bodiless,
+    /// A body of unknown length to an HTTP/1.0 client: no length, and the end of the body is
+    /// the end of the connection.
+    UntilClose,
 }
 
 /// What the `Connection` header says.
@@ -82,7 +85,7 @@ pub(crate) fn write_head(
             out.extend_from_slice(b"\r\n");
         }
         ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        ResponseFraming::Bodiless => {}
+        ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
     }
     match connection {
         ConnectionHeader::Default => {}

@@ -1,0 +1,426 @@
+//! [`Body`]: the body of a request or a response.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use http::StatusCode;
+
+use crate::server::reader::{BodyReadError, SharedReader, lock};
+
+/// The body of a request or a response: empty, a buffer, a stream of chunks, or (for a
+/// request) the bytes still arriving on the connection.
+///
+/// A request body is read lazily: nothing is read (and a client that sent
+/// `Expect: 100-continue` is not told to go on) until the handler asks for it. Reading it whole
+/// with [`Body::bytes`] is bounded by the server's body limit; a body over the limit fails
+/// with [`BodyError::TooLarge`] (413), whether it was sent with a length or chunked.
+///
+/// A request body is readable while its handler runs, and while the response it returned is
+/// written (a streamed response may read it). After that the server takes back what is left
+/// of it, and a body kept elsewhere (moved into a spawned task, say) fails with
+/// [`BodyError::Io`] instead of reading a later request's bytes.
+///
+/// # Examples
+///
+/// ```
+/// use tide::Body;
+///
+/// let body = Body::from("Hello, World!");
+/// assert_eq!(body.len(), Some(13));
+/// ```
+pub struct Body {
+    kind: Kind,
+}
+
+enum Kind {
+    Empty,
+    Full(Bytes),
+    Stream(Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>),
+    Incoming(Incoming),
+}
+
+/// A request body still arriving on the connection.
+pub(crate) struct Incoming {
+    reader: SharedReader,
+    /// The reader's generation when this body was made; once it moves on, this body is stale.
+    generation: u64,
+    /// The declared length, if the request had a `Content-Length`.
+    length: Option<u64>,
+    /// Most bytes [`Body::bytes`] accepts.
+    limit: u64,
+    finished: bool,
+}
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Body {
+        Body { kind: Kind::Empty }
+    }
+
+    /// A body held in memory.
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Body {
+        Body {
+            kind: Kind::Full(bytes.into()),
+        }
+    }
+
+    /// A body produced chunk by chunk; it is sent with chunked coding.
+    pub fn from_stream<S, B>(stream: S) -> Body
+    where
+        S: Stream<Item = io::Result<B>> + Send + 'static,
+        B: Into<Bytes>,
+    {
+        Body {
+            kind: Kind::Stream(Box::pin(stream.map(|chunk| chunk.map(Into::into)))),
+        }
+    }
+
+    pub(crate) fn incoming(
+        reader: SharedReader,
+        generation: u64,
+        length: Option<u64>,
+        limit: u64,
+    ) -> Body {
+        Body {
+            kind: Kind::Incoming(Incoming {
+                reader,
+                generation,
+                length,
+                limit,
+                finished: false,
+            }),
+        }
+    }
+
+    /// The length, when it is known without reading.
+    pub fn len(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Empty => Some(0),
+            Kind::Full(bytes) => Some(bytes.len() as u64),
+            Kind::Stream(_) => None,
+            Kind::Incoming(incoming) => incoming.length,
+        }
+    }
+
+    /// Whether the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The whole body in memory when it already is (no reading needed).
+    pub(crate) fn as_full(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::Empty => Some(&[]),
+            Kind::Full(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Reads the whole body, up to the server's body limit for a request body.
+    pub async fn bytes(self) -> Result<Bytes, BodyError> {
+        let limit = match &self.kind {
+            Kind::Incoming(incoming) => incoming.limit,
+            _ => u64::MAX,
+        };
+        self.bytes_limited(limit).await
+    }
+
+    /// Reads the whole body, failing with [`BodyError::TooLarge`] past `limit` bytes.
+    pub async fn bytes_limited(mut self, limit: u64) -> Result<Bytes, BodyError> {
+        if self.len().is_some_and(|len| len > limit) {
+            return Err(BodyError::TooLarge { limit });
+        }
+        match self.kind {
+            Kind::Empty => return Ok(Bytes::new()),
+            Kind::Full(bytes) => return Ok(bytes),
+            _ => {}
+        }
+        let mut all = Vec::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
+            let chunk = chunk?;
+            if (all.len() + chunk.len()) as u64 > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all.into())
+    }
+
+    /// Polls for the next chunk; `None` at the end.
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        match &mut self.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full(bytes) => {
+                let bytes = std::mem::take(bytes);
+                self.kind = Kind::Empty;
+                Poll::Ready((!bytes.is_empty()).then_some(Ok(bytes)))
+            }
+            Kind::Stream(stream) => stream
+                .as_mut()
+                .poll_next(cx)
+                .map(|item| item.map(|r| r.map_err(BodyError::Io))),
+            Kind::Incoming(incoming) => incoming.poll_chunk(cx),
+        }
+    }
+}
+
+impl Incoming {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        let mut chunk = Vec::new();
+        let poll = {
+            let mut reader = lock(&self.reader);
+            if reader.generation() != self.generation {
+                // Kept past its handler: the engine has taken back what was left of it.
+                self.finished = true;
+                return Poll::Ready(Some(Err(BodyError::Io(io::Error::other(
+                    "the request body can no longer be read: its handler has already answered",
+                )))));
+            }
+            reader.poll_body(cx, &mut chunk)
+        };
+        match poll {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(error)) => {
+                self.finished = true;
+                Poll::Ready(Some(Err(error.into())))
+            }
+            Poll::Ready(Ok(done)) => {
+                self.finished = done;
+                if chunk.is_empty() {
+                    // Done with no data in this call: the end.
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Ok(chunk.into())))
+                }
+            }
+        }
+    }
+}
+
+impl Stream for Body {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_chunk(cx)
+    }
+}
+
+impl Default for Body {
+    fn default() -> Body {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::Empty => "empty",
+            Kind::Full(_) => "full",
+            Kind::Stream(_) => "stream",
+            Kind::Incoming(_) => "incoming",
+        };
+        f.debug_struct("Body")
+            .field("kind", &kind)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Body {
+        Body::from_bytes(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Body {
+        Body::from_bytes(Bytes::from_static(bytes))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Body {
+        Body::from_bytes(text)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body::from_bytes(bytes)
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        Body::from_bytes(bytes)
+    }
+}
+
+impl From<()> for Body {
+    fn from((): ()) -> Body {
+        Body::empty()
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body is longer than the limit (413 Payload Too Large).
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The body's framing is malformed (400 Bad Request).
+    Malformed(&'static str),
+    /// The client closed the connection before the end of the body (400 Bad Request).
+    UnexpectedEof,
+    /// The connection failed.
+    Io(io::Error),
+}
+
+impl BodyError {
+    /// The status that answers this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Malformed(_) | BodyError::UnexpectedEof => StatusCode::BAD_REQUEST,
+            BodyError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::TooLarge { limit } => write!(f, "request body larger than {limit} bytes"),
+            BodyError::Malformed(reason) => write!(f, "malformed request body: {reason}"),
+            BodyError::UnexpectedEof => {
+                f.write_str("connection closed before the end of the request body")
+            }
+            BodyError::Io(error) => write!(f, "reading the request body failed: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BodyError::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<BodyReadError> for BodyError {
+    fn from(error: BodyReadError) -> BodyError {
+        match error {
+            BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
+            BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
+            BodyReadError::Io(error) => BodyError::Io(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: Body, limit: u64) -> Result<Bytes, BodyError> {
+        futures::executor::block_on(body.bytes_limited(limit))
+    }
+
+    fn stream_of(parts: &'static [&'static str]) -> Body {
+        Body::from_stream(futures::stream::iter(
+            parts
+                .iter()
+                .map(|part| Ok::<_, io::Error>(Bytes::from_static(part.as_bytes()))),
+        ))
+    }
+
+    #[test]
+    fn lengths_are_known_without_reading_except_for_streams() {
+        assert_eq!(Body::empty().len(), Some(0));
+        assert!(Body::empty().is_empty());
+        assert_eq!(Body::from("abc").len(), Some(3));
+        assert_eq!(Body::from(String::from("abcd")).len(), Some(4));
+        assert_eq!(Body::from(vec![0u8; 5]).len(), Some(5));
+        assert_eq!(stream_of(&["a"]).len(), None);
+        assert!(!stream_of(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_stream_is_read_whole() {
+        assert_eq!(read(stream_of(&["ab", "", "cd"]), 4).unwrap(), "abcd");
+        assert_eq!(read(stream_of(&[]), 0).unwrap(), "");
+    }
+
+    #[test]
+    fn the_limit_is_checked_before_and_while_reading() {
+        // A known length over the limit fails without reading.
+        let error = read(Body::from("12345"), 4).unwrap_err();
+        assert!(
+            matches!(error, BodyError::TooLarge { limit: 4 }),
+            "{error:?}"
+        );
+        assert_eq!(read(Body::from("1234"), 4).unwrap(), "1234");
+        // A stream fails as soon as it passes the limit.
+        let error = read(stream_of(&["12", "34", "5"]), 4).unwrap_err();
+        assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn a_failing_stream_fails_the_read() {
+        let failing = Body::from_stream(futures::stream::iter([
+            Ok(Bytes::from_static(b"ab")),
+            Err(io::Error::other("broken source")),
+        ]));
+        let error = read(failing, 100).unwrap_err();
+        assert!(matches!(error, BodyError::Io(_)), "{error:?}");
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(std::error::Error::source(&error).is_some());
+    }
+
+    #[test]
+    fn each_error_has_its_status_and_a_message() {
+        let cases = [
+            (BodyError::TooLarge { limit: 9 }, 413, "larger than 9 bytes"),
+            (BodyError::Malformed("bad chunk"), 400, "bad chunk"),
+            (BodyError::UnexpectedEof, 400, "closed before the end"),
+            (
+                BodyError::Io(io::ErrorKind::BrokenPipe.into()),
+                500,
+                "failed",
+            ),
+        ];
+        for (error, status, message) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert!(error.to_string().contains(message), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_full_body_is_one_chunk_then_the_end() {
+        let mut body = Body::from("once");
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        match body.poll_chunk(&mut cx) {
+            Poll::Ready(Some(Ok(chunk))) => assert_eq!(chunk, "once"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(body.poll_chunk(&mut cx), Poll::Ready(None)));
+        // An empty buffer has no chunk at all: a chunked encoder must not end early.
+        assert!(matches!(
+            Body::from("").poll_chunk(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+}

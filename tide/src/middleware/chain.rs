@@ -1,0 +1,64 @@
+//! [`Next`]: the rest of the middleware chain and the endpoint at its end.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use super::Middleware;
+use crate::endpoint::Endpoint;
+use crate::server::catch_panic::{CatchPanic, panic_message};
+use crate::{Error, Request, Response};
+
+/// A route's middleware, outermost first, and its endpoint; built once when the app is.
+pub(crate) struct Chain<State> {
+    pub(crate) middleware: Vec<Arc<dyn Middleware<State>>>,
+    pub(crate) endpoint: Arc<dyn Endpoint<State>>,
+}
+
+/// The rest of the chain after the current middleware.
+pub struct Next<State> {
+    chain: Arc<Chain<State>>,
+    index: usize,
+}
+
+impl<State: Send + Sync + 'static> Next<State> {
+    pub(crate) fn new(chain: Arc<Chain<State>>) -> Next<State> {
+        Next { chain, index: 0 }
+    }
+
+    /// Runs the rest of the chain. An error further in has already become its response, and
+    /// so has a panic: a middleware or handler that panics answers `500 Internal Server
+    /// Error` (the panic message is logged, never sent), which every middleware further out
+    /// sees like any other response.
+    pub async fn run(self, request: Request<State>) -> Response {
+        let Next { chain, index } = self;
+        let layer = match chain.middleware.get(index) {
+            Some(middleware) => {
+                let next = Next {
+                    chain: chain.clone(),
+                    index: index + 1,
+                };
+                middleware.handle(request, next)
+            }
+            None => chain.endpoint.call(request),
+        };
+        match CatchPanic::new(layer).await {
+            Ok(result) => result.unwrap_or_else(Response::from),
+            Err(panic) => {
+                log::error!("a request handler panicked: {}", panic_message(&*panic));
+                Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
+            }
+        }
+    }
+}
+
+impl<State> std::fmt::Debug for Next<State> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Next")
+            .field(
+                "remaining_middleware",
+                &(self.chain.middleware.len() - self.index),
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,71 @@
+//! Middleware: code that runs around the handlers, as `async fn(req, next)`.
+//!
+//! Middleware added with `app.with(..)` runs for every request, the first added outermost;
+//! middleware added with `app.at(path).with(..)` runs, inside the app's, for the routes at and
+//! below that path. A middleware may change the request, answer early without calling
+//! `next`, or change the response `next` returned.
+//!
+//! Built in: [`Logger`], [`Cors`]. [`Cookie`]s need no middleware: requests parse theirs on
+//! demand ([`Request::cookie`]) and responses set them ([`Response::insert_cookie`]).
+
+mod chain;
+pub(crate) mod cookies;
+mod cors;
+mod logger;
+
+pub(crate) use chain::Chain;
+pub use chain::Next;
+pub use cookies::{Cookie, SameSite};
+pub use cors::Cors;
+pub use logger::Logger;
+
+use std::future::Future;
+
+use crate::endpoint::BoxFuture;
+use crate::{Request, Response, Result};
+
+/// Code that runs around handlers.
+///
+/// Implemented for every `Fn(Request<State>, Next<State>) -> impl Future<Output =
+/// tide::Result<Response>>`, so a middleware can be an async function:
+///
+/// ```
+/// use tide::{Next, Request, Response};
+///
+/// async fn server_header(req: Request<()>, next: Next<()>) -> tide::Result<Response> {
+///     let mut response = next.run(req).await;
+///     response.insert_header("server", "tide");
+///     Ok(response)
+/// }
+///
+/// let mut app = tide::new();
+/// app.with(server_header);
+/// app.at("/").get(|_| async { Ok("hi") });
+/// # tide::runtime::block_on(async {
+/// let response = tide::testing::get(&app, "/").await;
+/// assert_eq!(response.header("server").unwrap(), "tide");
+/// # });
+/// ```
+pub trait Middleware<State>: Send + Sync + 'static {
+    /// Handles a request, usually by calling `next.run(req)` somewhere inside.
+    fn handle<'a>(
+        &'a self,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> BoxFuture<'a, Result<Response>>;
+}
+
+impl<State, F, Fut> Middleware<State> for F
+where
+    State: Send + Sync + 'static,
+    F: Fn(Request<State>, Next<State>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response>> + Send + 'static,
+{
+    fn handle<'a>(
+        &'a self,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(self(request, next))
+    }
+}

@@ -1,0 +1,283 @@
+//! [`Request`]: what a handler receives: the HTTP request, its route parameters, the app's
+//! state, and where it came from.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use http::header::{AsHeaderName, CONTENT_TYPE, COOKIE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use serde::de::DeserializeOwned;
+
+use crate::middleware::Cookie;
+use crate::middleware::cookies;
+use crate::router::Params;
+use crate::server::ConnInfo;
+use crate::{Body, BodyError, Error, Result};
+
+/// An HTTP request as a handler sees it.
+///
+/// # Examples
+///
+/// ```
+/// use tide::Request;
+///
+/// async fn greet(req: Request<()>) -> tide::Result<String> {
+///     let name = req.param("name")?;
+///     Ok(format!("Hello, {name}!"))
+/// }
+///
+/// let mut app = tide::new();
+/// app.at("/hello/:name").get(greet);
+/// # tide::runtime::block_on(async {
+/// let mut response = tide::testing::get(&app, "/hello/ferris").await;
+/// assert_eq!(response.body_string().await, "Hello, ferris!");
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Request<State> {
+    inner: http::Request<Body>,
+    params: Params,
+    state: State,
+    conn: ConnInfo,
+    body_limit: u64,
+}
+
+impl<State> Request<State> {
+    pub(crate) fn new(
+        inner: http::Request<Body>,
+        state: State,
+        conn: ConnInfo,
+        body_limit: u64,
+        params: Params,
+    ) -> Request<State> {
+        Request {
+            inner,
+            params,
+            state,
+            conn,
+            body_limit,
+        }
+    }
+
+    /// Moves the request to another app's state (for nested apps), adding `params`.
+    pub(crate) fn with_state<Other>(self, state: Other, params: &Params) -> Request<Other> {
+        let mut all = self.params;
+        for (name, value) in params.iter() {
+            all.push(name, value);
+        }
+        all.raw_rest_from(params);
+        Request {
+            inner: self.inner,
+            params: all,
+            state,
+            conn: self.conn,
+            body_limit: self.body_limit,
+        }
+    }
+
+    pub(crate) fn take_param(&mut self, name: &str) -> Option<String> {
+        self.params.remove(name)
+    }
+
+    /// Takes the text the route's wildcard matched, as sent (not percent-decoded).
+    pub(crate) fn take_raw_rest(&mut self) -> Option<String> {
+        self.params.take_raw_rest()
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        self.inner.method()
+    }
+
+    /// The request target.
+    pub fn uri(&self) -> &Uri {
+        self.inner.uri()
+    }
+
+    /// The path of the request target.
+    pub fn path(&self) -> &str {
+        self.inner.uri().path()
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.inner.version()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.inner.headers()
+    }
+
+    /// The headers, mutably (for middleware).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        self.inner.headers_mut()
+    }
+
+    /// The first value of header `name`.
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&HeaderValue> {
+        self.inner.headers().get(name)
+    }
+
+    /// The `Content-Type`.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    }
+
+    /// The route parameter `name` (`:name` or `*name` in the route).
+    ///
+    /// A missing parameter is a mistake in the app (the route has no such name): a 500.
+    pub fn param(&self, name: &str) -> Result<&str> {
+        self.params.get(name).ok_or_else(|| {
+            Error::from_str(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the route has no parameter named {name:?}"),
+            )
+        })
+    }
+
+    /// The route parameter `name` parsed as a `T`; a value that does not parse is a 400.
+    pub fn param_as<T: FromStr>(&self, name: &str) -> Result<T> {
+        let raw = self.param(name)?;
+        raw.parse().map_err(|_| {
+            Error::from_str(
+                StatusCode::BAD_REQUEST,
+                format!("invalid value {raw:?} for path parameter {name:?}"),
+            )
+        })
+    }
+
+    /// All route parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The query string parsed as a `T`; a query that does not fit is a 400.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T> {
+        let query = self.inner.uri().query().unwrap_or("");
+        serde_urlencoded::from_str(query).map_err(|error| {
+            Error::from_str(
+                StatusCode::BAD_REQUEST,
+                format!("invalid query string: {error}"),
+            )
+        })
+    }
+
+    /// The cookie `name` the client sent, if any (the first, if it sent several); parsed from
+    /// the `Cookie` header on each call. Malformed pairs in the header are skipped.
+    ///
+    /// ```
+    /// # tide::runtime::block_on(async {
+    /// let mut app = tide::new();
+    /// app.at("/").get(|req: tide::Request<()>| async move {
+    ///     let theme = req.cookie("theme");
+    ///     Ok(theme.map_or("light".to_owned(), |c| c.value().to_owned()))
+    /// });
+    /// let request = http::Request::get("/")
+    ///     .header("cookie", "theme=dark")
+    ///     .body(tide::Body::empty())
+    ///     .unwrap();
+    /// let mut response = tide::testing::send(&app, request).await;
+    /// assert_eq!(response.body_string().await, "dark");
+    /// # });
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<Cookie> {
+        self.cookies().find(|cookie| cookie.name() == name)
+    }
+
+    /// Every well-formed cookie the client sent, in order.
+    pub fn cookies(&self) -> impl Iterator<Item = Cookie> + '_ {
+        self.headers()
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(cookies::parse_pairs)
+            .map(|(name, value)| cookies::from_request(name, value))
+    }
+
+    /// The app's state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The client's address (`None` over a Unix socket or in-process).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.conn.peer_addr
+    }
+
+    /// The server's address the client connected to.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.conn.local_addr
+    }
+
+    /// A typed value attached by middleware.
+    pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.extensions().get()
+    }
+
+    /// Attaches a typed value for handlers further in.
+    pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
+        self.inner.extensions_mut().insert(value);
+    }
+
+    /// Takes the body as a stream of chunks, leaving an empty one. Streaming is not bounded
+    /// by the body limit: the handler decides how much to read.
+    pub fn take_body(&mut self) -> Body {
+        std::mem::take(self.inner.body_mut())
+    }
+
+    /// Reads the whole body, up to the body limit (413 beyond it).
+    pub async fn body_bytes(&mut self) -> Result<Bytes> {
+        let limit = self.body_limit;
+        self.take_body()
+            .bytes_limited(limit)
+            .await
+            .map_err(body_error)
+    }
+
+    /// Reads the whole body as UTF-8 text (400 if it is not).
+    pub async fn body_string(&mut self) -> Result<String> {
+        let bytes = self.body_bytes().await?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| {
+            Error::from_str(StatusCode::BAD_REQUEST, "request body is not valid UTF-8")
+        })
+    }
+
+    /// Reads the body as JSON: 400 if it is not JSON, 422 if it does not fit a `T`.
+    pub async fn body_json<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let bytes = self.body_bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|error| {
+            let status = match error.classify() {
+                serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Error::from_str(status, format!("invalid JSON body: {error}"))
+        })
+    }
+
+    /// Reads the body as a URL-encoded form: 422 if it does not fit a `T`.
+    pub async fn body_form<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let bytes = self.body_bytes().await?;
+        serde_urlencoded::from_bytes(&bytes).map_err(|error| {
+            Error::from_str(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("invalid form body: {error}"),
+            )
+        })
+    }
+
+    /// The underlying `http::Request`.
+    pub fn as_http(&self) -> &http::Request<Body> {
+        &self.inner
+    }
+
+    /// Gives back the underlying `http::Request`.
+    pub fn into_http(self) -> http::Request<Body> {
+        self.inner
+    }
+}
+
+fn body_error(error: BodyError) -> Error {
+    Error::new(error.status(), error)
+}

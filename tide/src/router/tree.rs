@@ -1,0 +1,324 @@
+//! [`Tree`]: routes stored as a tree of segments, matched with backtracking.
+
+use std::collections::HashMap;
+
+use super::params::Params;
+use super::pattern::{Pattern, Segment};
+
+/// A node: what matches at this depth, and the value of the route that ends here.
+#[derive(Debug)]
+struct Node<T> {
+    literals: HashMap<String, Node<T>>,
+    param: Option<(String, Box<Node<T>>)>,
+    wildcard: Option<(String, T)>,
+    value: Option<T>,
+}
+
+impl<T> Default for Node<T> {
+    fn default() -> Node<T> {
+        Node {
+            literals: HashMap::new(),
+            param: None,
+            wildcard: None,
+            value: None,
+        }
+    }
+}
+
+/// A set of routes, each pattern mapped to a value of `T`.
+#[derive(Debug)]
+pub(crate) struct Tree<T> {
+    root: Node<T>,
+}
+
+/// A successful match: the route's value and the captured parameters.
+#[derive(Debug)]
+pub(crate) struct Match<'t, T> {
+    pub(crate) value: &'t T,
+    pub(crate) params: Params,
+}
+
+impl<T> Default for Tree<T> {
+    fn default() -> Tree<T> {
+        Tree {
+            root: Node::default(),
+        }
+    }
+}
+
+impl<T> Tree<T> {
+    /// The value stored for `pattern`, created with `make` if the pattern is new.
+    ///
+    /// # Panics
+    ///
+    /// If two routes name the same parameter position differently (`/:id` and `/:name`):
+    /// they would be the same route with two meanings.
+    #[track_caller]
+    pub(crate) fn entry(&mut self, pattern: &Pattern, make: impl FnOnce() -> T) -> &mut T {
+        let mut node = &mut self.root;
+        for segment in &pattern.segments {
+            match segment {
+                Segment::Literal(text) => node = node.literals.entry(text.clone()).or_default(),
+                Segment::Param(name) => {
+                    let (existing, child) = node
+                        .param
+                        .get_or_insert_with(|| (name.clone(), Box::default()));
+                    assert!(
+                        existing == name,
+                        "conflicting parameter names :{existing} and :{name} at the same place; use one name"
+                    );
+                    node = child;
+                }
+                Segment::Wildcard(name) => {
+                    let (existing, value) =
+                        node.wildcard.get_or_insert_with(|| (name.clone(), make()));
+                    assert!(
+                        existing == name,
+                        "conflicting wildcard names *{existing} and *{name} at the same place; use one name"
+                    );
+                    return value;
+                }
+            }
+        }
+        node.value.get_or_insert_with(make)
+    }
+
+    /// Finds the route for `path` (without its query), with precedence literal > parameter >
+    /// wildcard at each segment, backtracking when a branch fails deeper down.
+    pub(crate) fn find(&self, path: &str) -> Option<Match<'_, T>> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let mut params = Params::default();
+        // "/" is the root itself; any other path starts with its first segment.
+        let rest = (!path.is_empty()).then_some(path);
+        let value = find_segments(&self.root, rest, &mut params)?;
+        Some(Match { value, params })
+    }
+
+    /// The same routes with every value mapped by `f`.
+    pub(crate) fn map<U>(&self, mut f: impl FnMut(&T) -> U) -> Tree<U> {
+        fn walk<T, U>(node: &Node<T>, f: &mut impl FnMut(&T) -> U) -> Node<U> {
+            Node {
+                literals: node
+                    .literals
+                    .iter()
+                    .map(|(k, child)| (k.clone(), walk(child, f)))
+                    .collect(),
+                param: node
+                    .param
+                    .as_ref()
+                    .map(|(name, child)| (name.clone(), Box::new(walk(child, f)))),
+                wildcard: node
+                    .wildcard
+                    .as_ref()
+                    .map(|(name, value)| (name.clone(), f(value))),
+                value: node.value.as_ref().map(&mut *f),
+            }
+        }
+        Tree {
+            root: walk(&self.root, &mut f),
+        }
+    }
+}
+
+/// Matches `rest` (the path after this node's segment, without its leading `/`; `None` when
+/// the path ends at this node) below `node`.
+fn find_segments<'t, T>(
+    node: &'t Node<T>,
+    rest: Option<&str>,
+    params: &mut Params,
+) -> Option<&'t T> {
+    let Some(rest) = rest else {
+        // The path ends here; a wildcard also matches an empty rest.
+        return node.value.as_ref().or_else(|| {
+            node.wildcard.as_ref().map(|(name, value)| {
+                params.push(name, "");
+                params.set_raw_rest("");
+                value
+            })
+        });
+    };
+    let (segment, next) = match rest.split_once('/') {
+        Some((segment, next)) => (segment, Some(next)),
+        None => (rest, None),
+    };
+    if node.literals.is_empty() && node.param.is_none() && node.wildcard.is_none() {
+        return None;
+    }
+    if let Some(child) = node.literals.get(segment)
+        && let Some(found) = find_segments(child, next, params)
+    {
+        return Some(found);
+    }
+    if let Some((name, child)) = &node.param
+        && !segment.is_empty()
+    {
+        let mark = params.len();
+        params.push(name, &percent_decode(segment));
+        if let Some(found) = find_segments(child, next, params) {
+            return Some(found);
+        }
+        params.truncate(mark);
+    }
+    node.wildcard.as_ref().map(|(name, value)| {
+        params.push(name, &percent_decode(rest));
+        params.set_raw_rest(rest);
+        value
+    })
+}
+
+/// Decodes `%XX` escapes in a captured value; an invalid escape or invalid UTF-8 keeps the
+/// raw text.
+fn percent_decode(raw: &str) -> String {
+    if !raw.contains('%') {
+        return raw.to_owned();
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[at],
+            bytes.get(at + 1).copied().and_then(hex),
+            bytes.get(at + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                at += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| raw.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(patterns: &[&str]) -> Tree<String> {
+        let mut tree = Tree::default();
+        for pattern in patterns {
+            *tree.entry(&Pattern::parse(pattern), String::new) = (*pattern).to_owned();
+        }
+        tree
+    }
+
+    /// Asserts `path` matches `pattern` with `params`, in every insertion order of `routes`.
+    fn check(routes: &[&str], path: &str, expected: Option<(&str, &[(&str, &str)])>) {
+        let mut orders = vec![routes.to_vec()];
+        orders.push(routes.iter().rev().copied().collect());
+        for order in orders {
+            let tree = tree(&order);
+            let found = tree.find(path);
+            match (found, expected) {
+                (None, None) => {}
+                (Some(m), Some((pattern, params))) => {
+                    assert_eq!(m.value, pattern, "{path} with routes {order:?}");
+                    let got: Vec<_> = m.params.iter().collect();
+                    assert_eq!(got, params, "{path}");
+                }
+                (found, expected) => panic!(
+                    "{path}: found {:?}, expected {expected:?}",
+                    found.map(|m| m.value)
+                ),
+            }
+        }
+    }
+
+    const ROUTES: &[&str] = &[
+        "/",
+        "/users",
+        "/users/new",
+        "/users/:id",
+        "/users/:id/edit",
+        "/users/*rest",
+        "/files/*path",
+        "/static/*",
+    ];
+
+    #[test]
+    fn root_and_literals() {
+        check(ROUTES, "/", Some(("/", &[])));
+        check(ROUTES, "/users", Some(("/users", &[])));
+    }
+
+    #[test]
+    fn literal_beats_parameter_beats_wildcard() {
+        check(ROUTES, "/users/new", Some(("/users/new", &[])));
+        check(ROUTES, "/users/42", Some(("/users/:id", &[("id", "42")])));
+        check(
+            ROUTES,
+            "/users/42/edit",
+            Some(("/users/:id/edit", &[("id", "42")])),
+        );
+        check(
+            ROUTES,
+            "/users/42/photos/1",
+            Some(("/users/*rest", &[("rest", "42/photos/1")])),
+        );
+    }
+
+    #[test]
+    fn backtracks_from_a_literal_to_a_parameter() {
+        check(
+            &["/a/b/c", "/a/:x/d"],
+            "/a/b/d",
+            Some(("/a/:x/d", &[("x", "b")])),
+        );
+    }
+
+    #[test]
+    fn wildcards_capture_the_rest_even_empty() {
+        check(
+            ROUTES,
+            "/files/a/b/c.txt",
+            Some(("/files/*path", &[("path", "a/b/c.txt")])),
+        );
+        check(ROUTES, "/files/", Some(("/files/*path", &[("path", "")])));
+        check(ROUTES, "/files", Some(("/files/*path", &[("path", "")])));
+        check(
+            ROUTES,
+            "/static/css/x.css",
+            Some(("/static/*", &[("*", "css/x.css")])),
+        );
+    }
+
+    #[test]
+    fn misses() {
+        check(ROUTES, "/nope", None);
+        check(&["/users/:id"], "/users/", None);
+        check(&["/users/:id"], "/users", None);
+        check(&["/a"], "/a/b", None);
+    }
+
+    #[test]
+    fn trailing_slashes_are_significant() {
+        check(&["/users"], "/users/", None);
+        check(&["/users/"], "/users/", Some(("/users/", &[])));
+        check(&["/users/"], "/users", None);
+    }
+
+    #[test]
+    fn parameters_are_percent_decoded() {
+        check(
+            &["/tags/:tag"],
+            "/tags/caf%C3%A9%20au%20lait",
+            Some(("/tags/:tag", &[("tag", "café au lait")])),
+        );
+        check(
+            &["/tags/:tag"],
+            "/tags/100%",
+            Some(("/tags/:tag", &[("tag", "100%")])),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "conflicting parameter names")]
+    fn one_name_per_parameter_position() {
+        tree(&["/users/:id", "/users/:name/edit"]);
+    }
+}

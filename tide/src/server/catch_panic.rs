@@ -1,0 +1,42 @@
+//! [`CatchPanic`]: runs a handler's future, turning a panic into a value.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Polls `F` (already boxed or otherwise `Unpin`, so catching costs no allocation), catching
+/// a panic in any poll.
+pub(crate) struct CatchPanic<F> {
+    future: F,
+}
+
+impl<F: Future + Unpin> CatchPanic<F> {
+    pub(crate) fn new(future: F) -> CatchPanic<F> {
+        CatchPanic { future }
+    }
+}
+
+impl<F: Future + Unpin> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A future that panicked is never polled again (the caller drops it), so observing
+        // its state after the unwind is not possible: asserting unwind safety is sound.
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.future).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// The message of a panic payload, when it has one.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}

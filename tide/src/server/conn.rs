@@ -1,0 +1,391 @@
+//! The connection loop: read requests, call the service, write responses, until the
+//! connection ends.
+//!
+//! Pipelining: every complete request already in the read buffer is answered before the
+//! loop waits for more bytes, and the responses are written together, in order, with one
+//! write. A request that cannot be parsed, or whose framing is in doubt, gets its error
+//! response and the connection is closed; so does a response whose body fails mid-way.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Instant;
+
+use http::{Method, Request, Response, StatusCode, Version};
+
+use super::catch_panic::{CatchPanic, panic_message};
+use super::reader::{ConnReader, SharedReader, lock};
+use super::service::{ConnInfo, Service};
+use super::settings::Settings;
+use super::shutdown::Shutdown;
+use super::transport::{Transport, write_all_vectored};
+use crate::Body;
+use crate::h1::decoder::Decoder;
+use crate::h1::request_head::{BodyFraming, RequestHead, connection_has};
+use crate::h1::response_head::{
+    ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
+};
+
+/// Bodies up to this size are copied into the write buffer (so pipelined responses leave in
+/// one write); larger ones are written straight from their own buffer.
+const INLINE_BODY_BYTES: usize = 16 * 1024;
+/// The write buffer is flushed once it holds this much, even mid-batch.
+const FLUSH_AT_BYTES: usize = 64 * 1024;
+/// A write buffer that grew past this is given back to the allocator after the flush.
+const MAX_RETAINED_WRITE_BUFFER: usize = 1024 * 1024;
+
+/// What waiting for the next request head produced.
+// Returned once per request and matched at once: boxing the head would cost an allocation
+// per request to save stack space for an instant.
+#[allow(clippy::large_enum_variant)]
+enum NextHead {
+    Head(RequestHead),
+    /// The head can never be valid: answer with this status and close.
+    Reject(StatusCode, &'static str),
+    /// The client took too long to send a head it had started: 408 and close.
+    TimedOut,
+    /// Close quietly: the client left, stayed idle too long, or the server shuts down.
+    Close,
+}
+
+/// What one wait for bytes produced.
+enum Wait {
+    Bytes,
+    Eof,
+    TimedOut,
+    Shutdown,
+}
+
+/// Serves one connection until it closes.
+pub(crate) async fn serve_connection(
+    transport: Arc<dyn Transport>,
+    service: &dyn Service,
+    info: ConnInfo,
+    settings: &Settings,
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
+    let mut out = Vec::with_capacity(INLINE_BODY_BYTES);
+    loop {
+        let head = match next_head(&reader, &*transport, &mut out, settings, shutdown).await? {
+            NextHead::Head(head) => head,
+            NextHead::Reject(status, reason) => {
+                write_error(&mut out, status, reason);
+                return close(&*transport, &mut out).await;
+            }
+            NextHead::TimedOut => {
+                write_error(
+                    &mut out,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request head not received in time",
+                );
+                return close(&*transport, &mut out).await;
+            }
+            NextHead::Close => return close(&*transport, &mut out).await,
+        };
+
+        let version = head.version;
+        let is_head = head.method == Method::HEAD;
+        let mut keep_alive = head.keep_alive;
+        if head.expect_continue && !out.is_empty() {
+            // Earlier pipelined responses must leave before this request's `100 Continue`.
+            flush(&*transport, &mut out).await?;
+        }
+        let request = into_request(head, &reader, settings);
+        let response = call(service, request, &info).await;
+
+        // What the handler left of the request body is drained before the response head is
+        // written, so that the head says `Connection: close` when the body cannot be finished
+        // (too long to drain, malformed, or a `100 Continue` never sent). A streamed response
+        // may still be reading the request body: then it is drained after the response.
+        let drain_first = response.body().as_full().is_some();
+        if drain_first {
+            keep_alive &= finish_body(&reader, settings).await;
+        }
+        keep_alive &= !shutdown.is_triggered();
+        keep_alive &= write_response(
+            &*transport,
+            &mut out,
+            version,
+            is_head,
+            response,
+            keep_alive,
+        )
+        .await?;
+        if !drain_first {
+            keep_alive &= finish_body(&reader, settings).await;
+        }
+        if !keep_alive {
+            return close(&*transport, &mut out).await;
+        }
+    }
+}
+
+/// Parses the next request head, reading (and first flushing pending responses) as needed.
+async fn next_head(
+    reader: &SharedReader,
+    transport: &dyn Transport,
+    out: &mut Vec<u8>,
+    settings: &Settings,
+    shutdown: &Shutdown,
+) -> io::Result<NextHead> {
+    let mut idle_deadline = None;
+    let mut head_deadline = None;
+    loop {
+        let idle = {
+            let mut reader = lock(reader);
+            match reader.parse_head(&settings.limits) {
+                Ok(Some(head)) => return Ok(NextHead::Head(head)),
+                Err(error) => return Ok(NextHead::Reject(error.status, error.reason)),
+                Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
+                Ok(None) => reader.buffered().is_empty(),
+            }
+        };
+        if !out.is_empty() {
+            flush(transport, out).await?;
+        }
+        // An idle connection may wait the keep-alive timeout; once a head has started, the
+        // whole head must arrive within the header timeout of its first byte.
+        let deadline = if idle {
+            *idle_deadline.get_or_insert_with(|| Instant::now() + settings.keep_alive_timeout)
+        } else {
+            *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
+        };
+        match wait_for_bytes(reader, deadline, idle.then_some(shutdown)).await? {
+            Wait::Bytes => {}
+            Wait::Eof | Wait::Shutdown => return Ok(NextHead::Close),
+            Wait::TimedOut if idle => return Ok(NextHead::Close),
+            Wait::TimedOut => return Ok(NextHead::TimedOut),
+        }
+    }
+}
+
+/// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
+async fn wait_for_bytes(
+    reader: &SharedReader,
+    deadline: Instant,
+    shutdown: Option<&Shutdown>,
+) -> io::Result<Wait> {
+    let mut timer = romio::time::sleep_until(deadline);
+    let mut shutting_down = shutdown.map(Shutdown::wait);
+    poll_fn(|cx| {
+        match lock(reader).poll_fill(cx) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
+            Poll::Ready(Ok(_)) => return Poll::Ready(Ok(Wait::Bytes)),
+            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+            Poll::Pending => {}
+        }
+        if shutting_down
+            .as_mut()
+            .is_some_and(|s| s.poll_triggered(cx).is_ready())
+        {
+            return Poll::Ready(Ok(Wait::Shutdown));
+        }
+        if Pin::new(&mut timer).poll(cx).is_ready() {
+            return Poll::Ready(Ok(Wait::TimedOut));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Builds the request handed to the service; its body reads lazily from the connection.
+fn into_request(head: RequestHead, reader: &SharedReader, settings: &Settings) -> Request<Body> {
+    let (decoder, length) = match head.body {
+        BodyFraming::Empty => (None, Some(0)),
+        BodyFraming::Length(length) => (Some(Decoder::length(length)), Some(length)),
+        BodyFraming::Chunked => (Some(Decoder::chunked(settings.limits.max_head_bytes)), None),
+    };
+    let has_body = decoder.is_some();
+    let generation = lock(reader).begin_body(decoder, head.expect_continue);
+    let body = if has_body {
+        Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
+    } else {
+        Body::empty()
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = head.method;
+    *request.uri_mut() = head.uri;
+    *request.version_mut() = head.version;
+    *request.headers_mut() = head.headers;
+    request
+}
+
+/// Calls the service; a panic, when it is called or while its future runs, becomes a 500.
+async fn call(service: &dyn Service, request: Request<Body>, info: &ConnInfo) -> Response<Body> {
+    let called =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.call(request, info)));
+    let outcome = match called {
+        Ok(future) => CatchPanic::new(future).await,
+        Err(panic) => Err(panic),
+    };
+    outcome.unwrap_or_else(|panic| {
+        eprintln!(
+            "tide: a request handler panicked: {}",
+            panic_message(&*panic)
+        );
+        let mut response = Response::new(Body::from("Internal Server Error\n"));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response
+    })
+}
+
+/// Writes `response` into `out` (flushing when it grows large); returns whether the
+/// connection can be kept.
+async fn write_response(
+    transport: &dyn Transport,
+    out: &mut Vec<u8>,
+    version: Version,
+    is_head: bool,
+    response: Response<Body>,
+    mut keep_alive: bool,
+) -> io::Result<bool> {
+    let (parts, mut body) = response.into_parts();
+    let framing = if !status_allows_body(parts.status) {
+        ResponseFraming::Bodiless
+    } else {
+        match body.len() {
+            Some(length) => ResponseFraming::Length(length),
+            None if version == Version::HTTP_11 => ResponseFraming::Chunked,
+            None => ResponseFraming::UntilClose,
+        }
+    };
+    // A handler's own `Connection: close` is a promise the server must keep (RFC 9112 §9.6).
+    if framing == ResponseFraming::UntilClose || connection_has(&parts.headers, "close") {
+        keep_alive = false;
+    }
+    let connection = match (keep_alive, version) {
+        (false, _) => ConnectionHeader::Close,
+        (true, Version::HTTP_10) => ConnectionHeader::KeepAlive,
+        (true, _) => ConnectionHeader::Default,
+    };
+    write_head(
+        out,
+        version,
+        parts.status,
+        &parts.headers,
+        framing,
+        connection,
+    );
+    if is_head || framing == ResponseFraming::Bodiless {
+        flush_if_full(transport, out).await?;
+        return Ok(keep_alive);
+    }
+
+    if let Some(bytes) = body.as_full() {
+        if bytes.len() <= INLINE_BODY_BYTES {
+            out.extend_from_slice(bytes);
+            flush_if_full(transport, out).await?;
+        } else {
+            write_all_vectored(transport, out, bytes).await?;
+            out.clear();
+        }
+        return Ok(keep_alive);
+    }
+
+    let mut written = 0u64;
+    while let Some(chunk) = poll_fn(|cx| body.poll_chunk(cx)).await {
+        let Ok(chunk) = chunk else {
+            // The body failed mid-way: the framing cannot be completed.
+            return Ok(false);
+        };
+        written += chunk.len() as u64;
+        match framing {
+            ResponseFraming::Chunked => write_chunk(out, &chunk),
+            ResponseFraming::Length(length) if written > length => return Ok(false),
+            _ => out.extend_from_slice(&chunk),
+        }
+        flush_if_full(transport, out).await?;
+    }
+    match framing {
+        ResponseFraming::Chunked => out.extend_from_slice(LAST_CHUNK),
+        // A body shorter than it announced leaves the client waiting: close.
+        ResponseFraming::Length(length) if written != length => return Ok(false),
+        _ => {}
+    }
+    Ok(keep_alive)
+}
+
+/// Reads and discards what the handler left of the request body, within the drain limit;
+/// returns whether the connection can be kept.
+async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
+    let drain_until = {
+        let mut reader = lock(reader);
+        reader.take_back_body();
+        if reader.body_done() {
+            return true;
+        }
+        if reader.continue_owed() {
+            // The client never got `100 Continue`, so it may never send the body.
+            return false;
+        }
+        reader.body_read().saturating_add(settings.max_drain_bytes)
+    };
+    let drained = async {
+        let mut scratch = Vec::new();
+        poll_fn(|cx| {
+            let mut reader = lock(reader);
+            loop {
+                scratch.clear();
+                match reader.poll_body(cx, &mut scratch) {
+                    Poll::Ready(Ok(true)) => return Poll::Ready(true),
+                    Poll::Ready(Ok(false)) if reader.body_read() <= drain_until => {}
+                    Poll::Ready(_) => return Poll::Ready(false),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await
+    };
+    romio::time::timeout(settings.header_read_timeout, drained)
+        .await
+        .unwrap_or(false)
+}
+
+/// Appends a plain-text error response that closes the connection.
+fn write_error(out: &mut Vec<u8>, status: StatusCode, reason: &str) {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let body = format!("{reason}\n");
+    write_head(
+        out,
+        Version::HTTP_11,
+        status,
+        &headers,
+        ResponseFraming::Length(body.len() as u64),
+        ConnectionHeader::Close,
+    );
+    out.extend_from_slice(body.as_bytes());
+}
+
+/// Writes out the buffered responses.
+async fn flush(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
+    write_all_vectored(transport, out, &[]).await?;
+    out.clear();
+    if out.capacity() > MAX_RETAINED_WRITE_BUFFER {
+        *out = Vec::with_capacity(INLINE_BODY_BYTES);
+    }
+    Ok(())
+}
+
+/// Flushes once the buffer holds [`FLUSH_AT_BYTES`]: a batch of pipelined responses is
+/// bounded like a streamed body.
+async fn flush_if_full(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
+    if out.len() >= FLUSH_AT_BYTES {
+        flush(transport, out).await?;
+    }
+    Ok(())
+}
+
+/// Flushes and shuts down the writing side; the peer sees the end of the stream.
+async fn close(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
+    if !out.is_empty() {
+        flush(transport, out).await?;
+    }
+    poll_fn(|cx| transport.poll_close(cx)).await
+}

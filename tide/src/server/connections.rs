@@ -1,0 +1,99 @@
+//! [`Connections`]: the open connections of one server, their cap, and their tasks (so that
+//! shutdown can wait for them, and abort the ones that outlive the deadline).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use slab::Slab;
+
+/// The open connections of a server.
+#[derive(Default)]
+pub(crate) struct Connections {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Tasks of open connections, by slot.
+    open: Slab<Option<juliex::JoinHandle<()>>>,
+    /// The accept loop, waiting for a free slot.
+    accept_waiter: Option<Waker>,
+    /// Shutdown, waiting for the last connection to end.
+    drain_waiter: Option<Waker>,
+}
+
+impl Connections {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Ready once fewer than `max` connections are open.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>, max: usize) -> Poll<()> {
+        let mut state = self.state();
+        if state.open.len() < max {
+            return Poll::Ready(());
+        }
+        state.accept_waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Reserves a slot for a new connection; its task is attached with [`Connections::attach`].
+    pub(crate) fn reserve(&self) -> usize {
+        self.state().open.insert(None)
+    }
+
+    /// Records the task serving the connection in `slot`, unless it already ended.
+    pub(crate) fn attach(&self, slot: usize, task: juliex::JoinHandle<()>) {
+        if let Some(entry) = self.state().open.get_mut(slot) {
+            *entry = Some(task);
+        }
+    }
+
+    /// Frees `slot`: its connection ended.
+    pub(crate) fn release(self: &Arc<Self>, slot: usize) {
+        let wakers = {
+            let mut state = self.state();
+            // The handle is dropped here, detaching the (finishing) task.
+            state.open.try_remove(slot);
+            let drained = state.open.is_empty();
+            (
+                state.accept_waiter.take(),
+                drained.then(|| state.drain_waiter.take()).flatten(),
+            )
+        };
+        // Woken outside the lock.
+        wakers.0.into_iter().chain(wakers.1).for_each(Waker::wake);
+    }
+
+    /// Ready once no connection is open.
+    pub(crate) fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state();
+        if state.open.is_empty() {
+            return Poll::Ready(());
+        }
+        state.drain_waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Aborts every connection still open (their tasks are cancelled).
+    pub(crate) fn abort_all(&self) {
+        let tasks: Vec<_> = self.state().open.drain().flatten().collect();
+        for task in &tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Frees a connection's slot when the task serving it ends, however it ends.
+pub(crate) struct SlotGuard {
+    pub(crate) connections: Arc<Connections>,
+    pub(crate) slot: usize,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.connections.release(self.slot);
+    }
+}

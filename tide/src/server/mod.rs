@@ -1,0 +1,267 @@
+//! The HTTP/1.1 server: bind, serve connections, shut down gracefully.
+//!
+//! [`Server`] takes a [`Service`] (one async function per request) and [`Settings`]; binding
+//! it gives a [`Listening`] server whose real address is known (bind to port 0 in tests) and
+//! whose [`ShutdownHandle`] stops it: the listener closes at once, idle keep-alive connections
+//! close at once, in-flight requests get up to [`Settings::shutdown_timeout`] to finish, and
+//! then `serve` returns.
+//!
+//! # Examples
+//!
+//! ```
+//! use http::{Request, Response};
+//! use tide::Body;
+//! use tide::server::Server;
+//!
+//! async fn hello(_: Request<Body>) -> Response<Body> {
+//!     Response::new(Body::from("Hello, World!"))
+//! }
+//!
+//! tide::runtime::block_on(async {
+//!     let server = Server::new(hello).bind("127.0.0.1:0").await?;
+//!     println!("listening on {}", server.local_addr().unwrap());
+//!     let stop = server.shutdown_handle();
+//!     stop.shutdown(); // a real server would keep serving
+//!     server.serve().await
+//! })
+//! .unwrap();
+//! ```
+
+pub(crate) mod catch_panic;
+mod conn;
+mod connections;
+mod listener;
+pub(crate) mod reader;
+mod service;
+mod settings;
+mod shutdown;
+mod transport;
+
+pub use service::{ConnInfo, ResponseFuture, Service};
+pub use settings::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, Settings,
+};
+pub use transport::Transport;
+
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use connections::{Connections, SlotGuard};
+use listener::{Accepted, Listener, is_resource_exhaustion};
+use shutdown::Shutdown;
+
+/// First pause after an `accept` that failed for lack of a resource (descriptors, memory).
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+/// Longest pause between failing `accept`s.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// An HTTP/1.1 server for a [`Service`], not yet bound.
+pub struct Server {
+    service: Arc<dyn Service>,
+    settings: Settings,
+}
+
+impl Server {
+    /// A server for `service`, with the default [`Settings`].
+    pub fn new(service: impl Service) -> Server {
+        Server {
+            service: Arc::new(service),
+            settings: Settings::default(),
+        }
+    }
+
+    /// A server for a service that is already shared.
+    pub fn from_arc(service: Arc<dyn Service>) -> Server {
+        Server {
+            service,
+            settings: Settings::default(),
+        }
+    }
+
+    /// Replaces the settings.
+    pub fn with_settings(mut self, settings: Settings) -> Server {
+        self.settings = settings;
+        self
+    }
+
+    /// Binds a TCP listener (IPv4 or IPv6) to the first address of `addrs` that works.
+    pub async fn bind(self, addrs: impl ToSocketAddrs) -> io::Result<Listening> {
+        let listener = romio::TcpListener::bind(addrs).await?;
+        let local_addr = Some(listener.local_addr()?);
+        Ok(self.listening(Listener::Tcp(listener), local_addr))
+    }
+
+    /// Binds a Unix-domain socket at `path`.
+    #[cfg(unix)]
+    pub async fn bind_unix(self, path: impl AsRef<std::path::Path>) -> io::Result<Listening> {
+        let listener = romio::UnixListener::bind(path)?;
+        Ok(self.listening(Listener::Unix(listener), None))
+    }
+
+    fn listening(self, listener: Listener, local_addr: Option<SocketAddr>) -> Listening {
+        Listening {
+            listener,
+            local_addr,
+            service: self.service,
+            settings: Arc::new(self.settings),
+            shutdown: Shutdown::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bound server; [`serve`](Listening::serve) runs it.
+pub struct Listening {
+    listener: Listener,
+    local_addr: Option<SocketAddr>,
+    service: Arc<dyn Service>,
+    settings: Arc<Settings>,
+    shutdown: Shutdown,
+}
+
+/// Stops a server gracefully; see the [module docs](self).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    shutdown: Shutdown,
+}
+
+impl ShutdownHandle {
+    /// Starts the graceful shutdown; `serve` returns once it is over.
+    pub fn shutdown(&self) {
+        self.shutdown.trigger();
+    }
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("triggered", &self.shutdown.is_triggered())
+            .finish()
+    }
+}
+
+/// What the accept loop woke up for.
+enum Event {
+    Accepted(io::Result<Accepted>),
+    Shutdown,
+}
+
+impl Listening {
+    /// The address the server listens on (with the real port when bound to port 0);
+    /// `None` for a Unix socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// A handle that shuts the server down gracefully.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Accepts and serves connections until shut down, then waits for in-flight requests
+    /// (up to the shutdown timeout) and returns. Connections are spawned with
+    /// `juliex::spawn`, on the pool this runs in.
+    pub async fn serve(self) -> io::Result<()> {
+        let Listening {
+            listener,
+            service,
+            settings,
+            shutdown,
+            ..
+        } = self;
+        let connections = Arc::new(Connections::default());
+        let mut stopping = shutdown.wait();
+        let mut backoff = ACCEPT_BACKOFF_MIN;
+        loop {
+            let event = poll_fn(|cx| {
+                if stopping.poll_triggered(cx).is_ready() {
+                    return Poll::Ready(Event::Shutdown);
+                }
+                if connections
+                    .poll_room(cx, settings.max_connections)
+                    .is_pending()
+                {
+                    return Poll::Pending;
+                }
+                listener.poll_accept(cx).map(Event::Accepted)
+            })
+            .await;
+            match event {
+                Event::Shutdown => break,
+                Event::Accepted(Ok(accepted)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    spawn_connection(accepted, &service, &settings, &shutdown, &connections);
+                }
+                Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
+                    eprintln!("tide: accept failed ({error}); retrying in {backoff:?}");
+                    let _ = romio::time::timeout(backoff, shutdown.wait()).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+                // A connection that died before it was accepted (reset, aborted): next.
+                Event::Accepted(Err(_)) => {}
+            }
+        }
+
+        // Stop accepting: new clients are refused from now on.
+        drop(listener);
+        let drained = poll_fn(|cx| connections.poll_drained(cx));
+        if romio::time::timeout(settings.shutdown_timeout, drained)
+            .await
+            .is_err()
+        {
+            connections.abort_all();
+        }
+        Ok(())
+    }
+}
+
+fn spawn_connection(
+    accepted: Accepted,
+    service: &Arc<dyn Service>,
+    settings: &Arc<Settings>,
+    shutdown: &Shutdown,
+    connections: &Arc<Connections>,
+) {
+    let slot = connections.reserve();
+    let guard = SlotGuard {
+        connections: connections.clone(),
+        slot,
+    };
+    let (service, settings, shutdown) = (service.clone(), settings.clone(), shutdown.clone());
+    let task = juliex::spawn(async move {
+        let _slot = guard;
+        // A connection's I/O error (a reset, a broken pipe) ends that connection only.
+        let _ = conn::serve_connection(
+            accepted.transport,
+            &*service,
+            accepted.info,
+            &settings,
+            &shutdown,
+        )
+        .await;
+    });
+    connections.attach(slot, task);
+}
+
+impl std::fmt::Debug for Listening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listening")
+            .field("local_addr", &self.local_addr)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}

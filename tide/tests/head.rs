@@ -1,0 +1,49 @@
+//! HEAD: the same head as GET (its `Content-Length` included), and never a body.
+
+mod support;
+
+use support::{TestServer, app};
+use tide::server::Settings;
+
+fn head(path: &str) -> String {
+    format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n")
+}
+
+#[test]
+fn head_has_no_body_and_the_content_length_of_get() {
+    let server = TestServer::start(Settings::default(), app);
+    let mut client = server.connect();
+    let got = client.get("/some/path?x=1");
+    got.assert(200, "/some/path?x=1");
+    client.send(head("/some/path?x=1"));
+    let headed = client.head_response();
+    assert_eq!(headed.status, 200);
+    assert_eq!(
+        headed.header("content-length"),
+        got.header("content-length")
+    );
+    assert_eq!(headed.header("content-length"), Some("14"));
+    // No body followed the head: the next response starts right away.
+    client.get("/next").assert(200, "/next");
+}
+
+#[test]
+fn head_of_a_streamed_response_sends_no_chunks() {
+    let server = TestServer::start(Settings::default(), app);
+    let mut client = server.connect();
+    client.send(head("/stream?4"));
+    let headed = client.head_response();
+    assert_eq!(headed.status, 200);
+    assert_eq!(headed.header("transfer-encoding"), Some("chunked"));
+    client.get("/next").assert(200, "/next");
+}
+
+#[test]
+fn pipelined_heads_and_gets_stay_in_step() {
+    let server = TestServer::start(Settings::default(), app);
+    let mut client = server.connect();
+    client.send([head("/a"), head("/bb"), support::get("/ccc")].concat());
+    assert_eq!(client.head_response().header("content-length"), Some("2"));
+    assert_eq!(client.head_response().header("content-length"), Some("3"));
+    client.response().assert(200, "/ccc");
+}
