@@ -25,9 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
-use futures::executor::{ThreadPool, block_on};
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use futures::task::SpawnExt;
 use futures::{FutureExt, StreamExt, pin_mut, select};
 use romio::TcpStream;
 use romio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -121,12 +119,17 @@ fn main() -> io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-    let pool = ThreadPool::new()?;
-    block_on(serve(&addr, &pool))
+    // A juliex pool whose idle workers turn romio's reactor.
+    let driver = romio::reactor::Driver::attach();
+    let waker = driver.clone();
+    let pool = juliex::ThreadPool::builder()
+        .park_hook(move |timeout| driver.turn(timeout), move || waker.wake())
+        .build()?;
+    pool.block_on(serve(&addr))
 }
 
 /// Accepts clients forever, one task each.
-async fn serve(addr: &str, pool: &ThreadPool) -> io::Result<()> {
+async fn serve(addr: &str) -> io::Result<()> {
     let listener = romio::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     let room = Room::default();
@@ -141,9 +144,8 @@ async fn serve(addr: &str, pool: &ThreadPool) -> io::Result<()> {
             }
         };
         next_id += 1;
-        if let Err(error) = pool.spawn(client(room.clone(), next_id, stream, peer)) {
-            eprintln!("{peer}: cannot spawn a task: {error}");
-        }
+        // Detached: the task runs until the client leaves.
+        drop(juliex::spawn(client(room.clone(), next_id, stream, peer)));
     }
 }
 

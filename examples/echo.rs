@@ -1,7 +1,8 @@
 //! A TCP echo server: everything a client sends comes back to it.
 //!
-//! Each connection is served by its own task on a `futures` thread pool; romio's reactor
-//! runs on its background thread, as it does under any executor that does not drive it.
+//! Each connection is served by its own task on a juliex pool whose idle workers turn
+//! romio's reactor (the three lines in `main`), so no romio background thread runs and an
+//! I/O event wakes its task on the thread that runs it.
 //!
 //! Try it:
 //!
@@ -18,8 +19,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures::executor::{ThreadPool, block_on};
-use futures::task::SpawnExt;
+use romio::reactor::Driver;
 use romio::{TcpListener, TcpStream};
 
 /// Where to listen when no address is given.
@@ -31,12 +31,16 @@ fn main() -> io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-    let pool = ThreadPool::new()?;
-    block_on(serve(&addr, &pool))
+    let driver = Driver::attach();
+    let waker = driver.clone();
+    let pool = juliex::ThreadPool::builder()
+        .park_hook(move |timeout| driver.turn(timeout), move || waker.wake())
+        .build()?;
+    pool.block_on(serve(&addr))
 }
 
 /// Accepts connections forever, one task each.
-async fn serve(addr: &str, pool: &ThreadPool) -> io::Result<()> {
+async fn serve(addr: &str) -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     loop {
@@ -49,9 +53,8 @@ async fn serve(addr: &str, pool: &ThreadPool) -> io::Result<()> {
             }
         };
         eprintln!("{peer}: connected");
-        if let Err(error) = pool.spawn(echo(stream, peer)) {
-            eprintln!("{peer}: cannot spawn a task: {error}");
-        }
+        // Detached: the task runs on until the client leaves.
+        drop(juliex::spawn(echo(stream, peer)));
     }
 }
 

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The listen address is the first argument (default `127.0.0.1:8080`; use port 0 for any
-//! free port). It runs under `futures`' simple executor: romio works under any executor.
+//! free port). It runs on a juliex pool whose idle workers turn romio's reactor.
 
 use romio::net::UdpSocket;
 
@@ -17,7 +17,12 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    futures::executor::block_on(async {
+    let driver = romio::reactor::Driver::attach();
+    let waker = driver.clone();
+    let pool = juliex::ThreadPool::builder()
+        .park_hook(move |timeout| driver.turn(timeout), move || waker.wake())
+        .build()?;
+    pool.block_on(async {
         let socket = UdpSocket::bind(addr).await?;
         println!("listening on {}", socket.local_addr()?);
         let mut buf = vec![0; MAX_DATAGRAM];
