@@ -195,3 +195,23 @@ fn handles_and_pools_are_send_and_sync() {
     send_sync::<juliex::JoinError>();
     send_sync::<juliex::Builder>();
 }
+
+#[test]
+fn join_handles_work_in_select() {
+    use futures::FutureExt;
+    let pool = pool(2);
+    let (mut a, mut b) = (
+        pool.spawn(async { 1 }),
+        pool.spawn(std::future::pending::<i32>()),
+    );
+    let first = pool.block_on(async {
+        futures::select! {
+            x = a => x.unwrap(),
+            y = b => y.unwrap(),
+        }
+    });
+    assert_eq!(first, 1);
+    assert!(futures::future::FusedFuture::is_terminated(&a));
+    b.abort();
+    assert!(pool.block_on((&mut b).fuse()).unwrap_err().is_cancelled());
+}

@@ -55,9 +55,9 @@ impl Idle {
         state >> 16 == 0 && state & AWAKE_MASK < self.workers
     }
 
-    /// Like [`Idle::should_wake`] without the fence, for pushes onto the pusher's own queue:
-    /// a stale answer can only cost parallelism, never a hang, since the pusher is awake and
-    /// runs its own queue.
+    /// Like [`Idle::should_wake`] without the fence: for callers that issued one already,
+    /// and for pushes onto the pusher's own queue, where a stale answer can only cost
+    /// parallelism, never a hang, since the pusher is awake and runs its own queue.
     #[inline]
     pub(crate) fn should_wake_relaxed(&self) -> bool {
         let state = self.state.load(Relaxed);

@@ -115,15 +115,22 @@ impl Shared {
             self.drain_injector();
             return;
         }
-        self.notify_one();
+        // The fence above also orders the push before this read of the counts.
+        if self.idle.should_wake_relaxed() {
+            self.wake_sleeper();
+        }
     }
 
     /// Wakes a sleeping worker, unless one is searching already or none sleeps.
     #[inline]
     pub(crate) fn notify_one(&self) {
-        if !self.idle.should_wake() {
-            return;
+        if self.idle.should_wake() {
+            self.wake_sleeper();
         }
+    }
+
+    /// Wakes a sleeping worker (the caller saw that one should be woken).
+    fn wake_sleeper(&self) {
         // Prefer a worker that is not in the park hook: the hook's thread keeps waiting for
         // I/O, and an ordinary sleeper is as good for running tasks.
         let in_hook = |w: usize| !self.signals[w].in_hook.load(Relaxed);
@@ -137,7 +144,7 @@ impl Shared {
     #[inline]
     pub(crate) fn notify_one_local(&self) {
         if self.idle.should_wake_relaxed() {
-            self.notify_one();
+            self.wake_sleeper();
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::task::error::JoinError;
 use crate::task::raw::JoinRaw;
+use futures_core::future::FusedFuture;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,11 +22,13 @@ use std::task::{Context, Poll};
 #[must_use = "dropping a JoinHandle detaches the task; use `let _ = ..` to do it on purpose"]
 pub struct JoinHandle<T> {
     raw: JoinRaw<T>,
+    /// Returned the output already (for `FusedFuture`).
+    done: bool,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(raw: JoinRaw<T>) -> Self {
-        JoinHandle { raw }
+        JoinHandle { raw, done: false }
     }
 
     /// Cancels the task: its future is dropped by a worker (at once if no worker is
@@ -49,7 +52,17 @@ impl<T> Future for JoinHandle<T> {
     /// # Panics
     /// If polled again after it returned `Ready`.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().raw.poll_join(cx)
+        let this = self.get_mut();
+        let out = this.raw.poll_join(cx);
+        this.done = out.is_ready();
+        out
+    }
+}
+
+/// For `futures::select!` and friends: terminated once the output was returned.
+impl<T> FusedFuture for JoinHandle<T> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 

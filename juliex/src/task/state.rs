@@ -4,7 +4,11 @@
 //! lifecycle needs no lock. The low bits are flags (below); the bits from [`REF_SHIFT`] up
 //! count the references to the task allocation. References are held by: the run queue entry
 //! (a `Notified`, at most one at a time, present iff [`SCHEDULED`] was set by the one who
-//! created it), each `Waker`, the `JoinHandle`, and the pool's registry of live tasks.
+//! created it), each `Waker`, the `JoinHandle`, and the pool's registry (from the task's
+//! first `Pending` until it completes).
+//!
+//! Combinations that never happen: `RUNNING | COMPLETE`; `JOIN_WAKER` without
+//! `JOIN_INTEREST`; a zero reference count on a task anyone can still reach.
 //!
 //! Who owns what:
 //! - the future / output slot belongs to whoever set [`RUNNING`] until it clears it; after
@@ -17,7 +21,9 @@ use std::fmt;
 
 /// Set when a `Notified` for the task exists (in a run queue or about to be pushed), or when
 /// the task was woken while [`RUNNING`], in which case the poller re-queues it.
-/// Cleared by the worker when it starts polling. Never set again after [`COMPLETE`].
+/// Cleared by the worker when it starts polling. Never set after [`COMPLETE`]; it may stay
+/// set when shutdown or cancellation took the task from under a queued `Notified`, which
+/// then sees [`RUNNING`] or [`COMPLETE`] and only releases its reference.
 pub(crate) const SCHEDULED: usize = 1 << 0;
 /// Set while one thread has exclusive access to the future: polling it, or dropping it to
 /// cancel. Never set together with [`COMPLETE`].

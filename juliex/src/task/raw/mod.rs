@@ -56,10 +56,12 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 pub(crate) const NO_KEY: usize = usize::MAX;
 
 /// The type-independent start of every task allocation.
+///
+/// The state word, written on every transition, comes last: the fields before it are
+/// written at most once or twice per task, so together with the tail padding of [`Cell`]
+/// they keep the state of one task off the cache line of its neighbour's hot words.
 #[repr(C)]
 pub(crate) struct Header {
-    /// Lifecycle bits and reference count.
-    state: State,
     /// Functions for the concrete future and scheduler types.
     vtable: &'static Vtable,
     /// The join handle's waker; access is arbitrated by the `JOIN_WAKER` bit.
@@ -67,6 +69,8 @@ pub(crate) struct Header {
     /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written by the spawner
     /// before the task is first queued, read by whoever completes it.
     registry_key: StdAtomicUsize,
+    /// Lifecycle bits and reference count.
+    state: State,
 }
 
 impl fmt::Debug for Header {
@@ -108,17 +112,18 @@ enum Stage<F: Future> {
 }
 
 /// Bytes of padding after each task, see [`Cell`].
-const TAIL_PADDING: usize = 128;
+const TAIL_PADDING: usize = 32;
 
 /// The whole task allocation.
 ///
 /// Tasks running on different workers are often allocated next to each other, and every
-/// poll writes the header's state and the stage. The unused tail keeps the next allocation's
-/// hot words off this task's last cache lines: two of them, since CPUs fetch lines in
-/// pairs. Without it, 200 tasks yielding on two workers ran slower than on one (measured:
-/// 16.2 ms without padding, 9.2 ms with 64 bytes, 7.1 ms with 128). Aligning the cell
-/// would do the same, but aligned allocations take a much slower path in common
-/// allocators.
+/// poll writes the header's state and the stage. If one task's stage and the next task's
+/// state shared a cache line, two workers would fight over it on every poll (false sharing:
+/// 200 tasks yielding on two workers ran slower than on one). The cold start of the header
+/// (32 bytes), the allocator's chunk header (8) and this tail (32) put at least 64 bytes
+/// between the hot words of neighbours. Aligning cells to cache lines would do the same,
+/// but aligned allocations take a much slower path in common allocators, and bigger cells
+/// cost page faults when many tasks are alive.
 #[repr(C)]
 struct Cell<F: Future, S> {
     header: Header,
@@ -136,10 +141,10 @@ where
 {
     let cell = Box::new(Cell {
         header: Header {
-            state: State::new(),
             vtable: vtable::<F, S>(),
             awaiter: UnsafeCell::new(None),
             registry_key: StdAtomicUsize::new(NO_KEY),
+            state: State::new(),
         },
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
