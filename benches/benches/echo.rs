@@ -13,6 +13,12 @@
 //!   thread (romio's default under a foreign executor: one hop per readiness event).
 //! - `tokio`: a `current_thread` runtime, its reactor driven by the same thread.
 //!
+//! And two multi-threaded setups, 2 workers each, the clients driven from the benchmark
+//! thread (`block_on`) and the echo tasks on the workers:
+//!
+//! - `romio_juliex`: a juliex pool whose idle workers turn romio's reactor (the park hook).
+//! - `tokio_mt`: tokio's multi-thread runtime.
+//!
 //! The reactor is process-wide and its background thread, once started, runs for good, so
 //! every `romio_driver` case runs first (each followed by `tokio`, to compare runs close in
 //! time), while the driver is the only one turning; the `romio` cases come last.
@@ -44,6 +50,8 @@ fn main() {
             let mut group = group(&mut c, size, conns);
             romio_driver(&mut group, &driver, size, conns);
             tokio(&mut group, size, conns);
+            romio_juliex(&mut group, &driver, size, conns);
+            tokio_multi_thread(&mut group, size, conns);
             group.finish();
         }
     }
@@ -72,6 +80,52 @@ fn romio_driver(
     group.bench_function("romio_driver", |b| {
         b.iter_custom(|iters| exec.block_on(romio_side::round_trips(&mut clients, iters, &message)))
     });
+}
+
+/// `romio_juliex`: romio on a 2-worker juliex pool whose idle workers turn the reactor.
+fn romio_juliex(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    driver: &romio::reactor::Driver,
+    size: usize,
+    conns: usize,
+) {
+    let (turner, waker) = (driver.clone(), driver.clone());
+    let pool = juliex::ThreadPool::builder()
+        .worker_threads(2)
+        .park_hook(move |timeout| turner.turn(timeout), move || waker.wake())
+        .build()
+        .expect("juliex pool");
+    let pairs = pool.block_on(romio_side::connect(conns));
+    let mut clients: Vec<_> = pairs
+        .into_iter()
+        .map(|(client, server)| {
+            drop(pool.spawn(romio_side::echo(server)));
+            Client {
+                stream: client,
+                buffer: Vec::new(),
+            }
+        })
+        .collect();
+    let message = vec![7u8; size];
+    group.bench_function("romio_juliex", |b| {
+        b.iter_custom(|iters| pool.block_on(romio_side::round_trips(&mut clients, iters, &message)))
+    });
+    drop(clients);
+}
+
+/// `tokio_mt`: tokio's multi-thread runtime with 2 workers.
+fn tokio_multi_thread(group: &mut BenchmarkGroup<'_, WallTime>, size: usize, conns: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut clients = rt.block_on(tokio_side::setup(conns));
+    let message = vec![7u8; size];
+    group.bench_function("tokio_mt", |b| {
+        b.iter_custom(|iters| rt.block_on(tokio_side::round_trips(&mut clients, iters, &message)))
+    });
+    drop(clients);
 }
 
 /// `romio`: romio on `LocalPool`, its reactor on the background thread.
@@ -174,7 +228,7 @@ mod romio_side {
     }
 
     /// Echoes everything back until the peer closes.
-    async fn echo(stream: TcpStream) {
+    pub async fn echo(stream: TcpStream) {
         let mut buffer = vec![0u8; SERVER_BUFFER];
         let mut stream = &stream;
         loop {
