@@ -139,6 +139,10 @@ impl Worker {
     }
 
     /// Looks for work elsewhere for a while, as one of the bounded number of searchers.
+    ///
+    /// With a park hook, the search starts, and goes on every few rounds, with a turn of the
+    /// hook that does not wait: the work most likely to be there is I/O that became ready
+    /// while this worker ran tasks and nobody waited in the hook.
     fn search(&mut self) -> Option<Notified> {
         if !self.searching {
             if !self.shared.idle.try_start_searching() {
@@ -149,6 +153,11 @@ impl Worker {
         let start = Instant::now();
         let mut round = 0u32;
         loop {
+            if round.is_multiple_of(8)
+                && let Some(task) = self.poll_hook()
+            {
+                return Some(task);
+            }
             if let Some(task) = self.steal() {
                 return Some(task);
             }
@@ -164,6 +173,16 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Turns the park hook without waiting, and takes a task it woke onto this worker.
+    fn poll_hook(&mut self) -> Option<Notified> {
+        let park = self.shared.park.as_ref()?;
+        if !park.park(Some(Duration::ZERO)) {
+            return None;
+        }
+        let local = self.ctx.worker.as_ref()?;
+        local.lifo.take().or_else(|| local.queue.pop())
     }
 
     /// One pass over the injector and the other workers' queues (from a random one),
