@@ -90,38 +90,40 @@ fn a_thousand_concurrent_tcp_connections_echo_their_own_bytes() {
 }
 
 #[test]
-fn sleeps_and_timeouts_fire_on_time_and_in_order() {
-    let order = pool().block_on(async {
+fn sleeps_never_fire_early_and_timeouts_elapse() {
+    // Firing order is romio's own test (tests/timers.rs); here, under other tests' load, the
+    // order in which woken tasks *run* is the scheduler's business, so only "never early"
+    // and completion are checked.
+    let fired = pool().block_on(async {
         let start = Instant::now();
         let sleeps: Vec<_> = [30u64, 10, 20]
             .into_iter()
             .map(|ms| {
                 juliex::spawn(async move {
                     romio::time::sleep(Duration::from_millis(ms)).await;
-                    (Instant::now(), ms)
+                    (start.elapsed(), ms)
                 })
             })
             .collect();
-        let mut fired: Vec<(Instant, u64)> = futures::future::join_all(sleeps)
+        let fired: Vec<(Duration, u64)> = futures::future::join_all(sleeps)
             .await
             .into_iter()
             .map(Result::unwrap)
             .collect();
-        for (at, ms) in &fired {
-            assert!(
-                *at >= start + Duration::from_millis(*ms),
-                "a sleep fired early"
-            );
-        }
-        fired.sort();
         let slow = romio::time::timeout(
             Duration::from_millis(10),
             romio::time::sleep(Duration::from_secs(60)),
         );
         assert!(slow.await.is_err());
-        fired.into_iter().map(|(_, ms)| ms).collect::<Vec<_>>()
+        fired
     });
-    assert_eq!(order, vec![10, 20, 30]);
+    assert_eq!(fired.len(), 3);
+    for (elapsed, ms) in fired {
+        assert!(
+            elapsed >= Duration::from_millis(ms),
+            "a {ms} ms sleep fired after {elapsed:?}"
+        );
+    }
     assert_no_background_reactor();
 }
 
