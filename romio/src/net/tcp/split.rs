@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::TcpStream;
-use super::stream::{impl_stream_read, impl_stream_write};
+use crate::net::stream_io::{impl_stream_read, impl_stream_write};
 
 /// The reading half of a [`TcpStream`], from [`TcpStream::into_split`].
 #[derive(Debug)]

@@ -13,6 +13,7 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
 use crate::io::Async;
 use crate::net::addr::each_addr;
 use crate::net::socket_options;
+use crate::net::stream_io::{impl_stream_read, impl_stream_write};
 
 /// A TCP connection.
 ///
@@ -212,69 +213,7 @@ impl std::os::fd::AsRawFd for TcpStream {
     }
 }
 
-/// Implements `AsyncRead` for a type that reaches a `&TcpStream` through `$get`.
-macro_rules! impl_stream_read {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_shared(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_read_vectored_shared(cx, bufs)
-            }
-        }
-    };
-}
-
-/// Implements `AsyncWrite` for a type that reaches a `&TcpStream` through `$get`.
-/// `poll_close` shuts down the writing side.
-macro_rules! impl_stream_write {
-    ($ty:ty, |$this:ident| $get:expr) => {
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_shared(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = &*self;
-                $get.poll_write_vectored_shared(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the kernel: nothing to flush.
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = &*self;
-                Poll::Ready($get.shutdown_write())
-            }
-        }
-    };
-}
-
 impl_stream_read!(TcpStream, |this| this);
 impl_stream_read!(&TcpStream, |this| *this);
 impl_stream_write!(TcpStream, |this| this);
 impl_stream_write!(&TcpStream, |this| *this);
-pub(super) use {impl_stream_read, impl_stream_write};

@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::stream::{impl_stream_read, impl_stream_write};
 use super::{UCred, UnixStream};
+use crate::net::stream_io::{impl_stream_read, impl_stream_write};
 
 /// The reading half of a [`UnixStream`], from [`UnixStream::into_split`].
 #[derive(Debug)]
