@@ -18,6 +18,8 @@
 //! - HTTP/1.1 requires exactly one `Host`.
 
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
+use std::mem::MaybeUninit;
+
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 
 use super::limits::Limits;
@@ -75,11 +77,18 @@ pub(crate) fn parse(
         status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         reason: "request head too large",
     };
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    // Uninitialised slots: clearing 128 header slots per parse cost more than parsing.
     if limits.max_headers <= STACK_HEADER_SLOTS {
-        let mut slots = [httparse::EMPTY_HEADER; STACK_HEADER_SLOTS];
+        let mut slots =
+            [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADER_SLOTS];
         parse_into(buf, limits, &mut slots[..limits.max_headers], too_large)
     } else {
-        let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+        let mut slots: Vec<MaybeUninit<httparse::Header<'_>>> =
+            Vec::with_capacity(limits.max_headers);
+        slots.resize_with(limits.max_headers, MaybeUninit::uninit);
         parse_into(buf, limits, &mut slots, too_large)
     }
 }
@@ -87,11 +96,12 @@ pub(crate) fn parse(
 fn parse_into<'b>(
     buf: &'b [u8],
     limits: &Limits,
-    slots: &mut [httparse::Header<'b>],
+    slots: &mut [MaybeUninit<httparse::Header<'b>>],
     too_large: HeadError,
 ) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let mut request = httparse::Request::new(slots);
-    let len = match request.parse(buf) {
+    let mut request = httparse::Request::new(&mut []);
+    let parsed = request.parse_with_uninit_headers(buf, slots);
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             // Refuse as soon as the limit is passed, not when the head finally ends.
