@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Instant;
 
+use romio::time::Sleep;
+
 use http::{Method, Request, Response, StatusCode, Version};
 
 use super::catch_panic::{CatchPanic, panic_message};
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::{ConnInfo, Service};
 use super::settings::Settings;
-use super::shutdown::Shutdown;
+use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
 use crate::Body;
 use crate::h1::decoder::Decoder;
@@ -68,8 +70,12 @@ pub(crate) async fn serve_connection(
 ) -> io::Result<()> {
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
     let mut out = Vec::with_capacity(INLINE_BODY_BYTES);
+    let mut waits = Waits {
+        timer: None,
+        shutting_down: shutdown.wait(),
+    };
     loop {
-        let head = match next_head(&reader, &*transport, &mut out, settings, shutdown).await? {
+        let head = match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
             NextHead::Head(head) => head,
             NextHead::Reject(status, reason) => {
                 write_error(&mut out, status, reason);
@@ -129,7 +135,7 @@ async fn next_head(
     transport: &dyn Transport,
     out: &mut Vec<u8>,
     settings: &Settings,
-    shutdown: &Shutdown,
+    waits: &mut Waits,
 ) -> io::Result<NextHead> {
     let mut idle_deadline = None;
     let mut head_deadline = None;
@@ -153,7 +159,7 @@ async fn next_head(
         } else {
             *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
         };
-        match wait_for_bytes(reader, deadline, idle.then_some(shutdown)).await? {
+        match wait_for_bytes(reader, deadline, idle, waits).await? {
             Wait::Bytes => {}
             Wait::Eof | Wait::Shutdown => return Ok(NextHead::Close),
             Wait::TimedOut if idle => return Ok(NextHead::Close),
@@ -162,14 +168,27 @@ async fn next_head(
     }
 }
 
+/// The timer and the shutdown listener of one connection, kept from request to request so
+/// that waiting for the next request does not register and cancel a timer each time.
+struct Waits {
+    /// Registered at an instant no later than the deadline being waited for; when it fires
+    /// early (the deadline moved on since), it is re-armed at the real deadline.
+    timer: Option<Sleep>,
+    shutting_down: Triggered,
+}
+
 /// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
 async fn wait_for_bytes(
     reader: &SharedReader,
     deadline: Instant,
-    shutdown: Option<&Shutdown>,
+    idle: bool,
+    waits: &mut Waits,
 ) -> io::Result<Wait> {
-    let mut timer = romio::time::sleep_until(deadline);
-    let mut shutting_down = shutdown.map(Shutdown::wait);
+    if let Some(timer) = &mut waits.timer
+        && timer.deadline() > deadline
+    {
+        timer.reset(deadline);
+    }
     poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
@@ -177,14 +196,17 @@ async fn wait_for_bytes(
             Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
             Poll::Pending => {}
         }
-        if shutting_down
-            .as_mut()
-            .is_some_and(|s| s.poll_triggered(cx).is_ready())
-        {
+        if idle && waits.shutting_down.poll_triggered(cx).is_ready() {
             return Poll::Ready(Ok(Wait::Shutdown));
         }
-        if Pin::new(&mut timer).poll(cx).is_ready() {
-            return Poll::Ready(Ok(Wait::TimedOut));
+        let timer = waits
+            .timer
+            .get_or_insert_with(|| romio::time::sleep_until(deadline));
+        while Pin::new(&mut *timer).poll(cx).is_ready() {
+            if Instant::now() >= deadline {
+                return Poll::Ready(Ok(Wait::TimedOut));
+            }
+            timer.reset(deadline);
         }
         Poll::Pending
     })
