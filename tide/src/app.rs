@@ -57,6 +57,16 @@ struct BuiltRoute<State> {
 }
 
 /// An app with no state.
+///
+/// ```
+/// let mut app = tide::new();
+/// app.at("/").get(|_| async { Ok("Hello, world!") });
+/// # tide::runtime::block_on(async {
+/// let mut response = tide::testing::get(&app, "/").await;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.body_string().await, "Hello, world!");
+/// # });
+/// ```
 pub fn new() -> App<()> {
     with_state(())
 }
