@@ -1,4 +1,5 @@
-//! The HTTP/1.1 wire format: request heads, body framing, and (soon) the connection engine.
+//! The HTTP/1.1 wire format: request heads, body framing, response heads and the cached `Date`.
+//! The connection engine that drives them lives in `server`.
 
 pub(crate) mod chunked;
 pub(crate) mod date;
