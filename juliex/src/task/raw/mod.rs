@@ -289,11 +289,24 @@ where
                 }
             };
         }
-        Ok(Poll::Ready(output)) => Ok(output),
+        Ok(Poll::Ready(output)) => {
+            // Drop the future before storing the output, as tokio does: a future that
+            // panics while dropped after returning `Ready` is reported as that panic, and
+            // the output it returned is dropped instead (a panic there is swallowed).
+            // SAFETY: we hold RUNNING.
+            match unsafe { replace_stage::<F, S>(ptr, Stage::Consumed) } {
+                None => Ok(output),
+                Some(payload) => {
+                    drop(catch_unwind(AssertUnwindSafe(move || drop(output))));
+                    Err(JoinError::panic(payload))
+                }
+            }
+        }
         Err(payload) => Err(JoinError::panic(payload)),
     };
-    // SAFETY: we hold RUNNING. A panic while dropping the future after it returned is
-    // swallowed: the task's result is already decided.
+    // SAFETY: we hold RUNNING. After `Ready` the slot holds `Consumed`; after a panic in
+    // `poll` it still holds the future, and a second panic while dropping it is swallowed:
+    // the task's result is already that first panic.
     drop(unsafe { replace_stage::<F, S>(ptr, Stage::Finished(output)) });
     // SAFETY: we hold RUNNING and one reference.
     unsafe { complete::<F, S>(ptr, 1) };
@@ -381,15 +394,10 @@ unsafe fn read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut ()) {
 }
 
 unsafe fn drop_output<F: Future, S>(ptr: NonNull<Header>) {
-    // SAFETY: the join handle holds a reference and owns the output. Unlike the worker's
-    // drops, a panic in the output's destructor propagates to the handle's owner.
-    unsafe {
-        let cell = cell::<F, S>(ptr);
-        let stage = cell
-            .stage
-            .with_mut(|stage| ptr::replace(stage, Stage::Consumed));
-        drop(stage);
-    }
+    // SAFETY: the join handle holds a reference and owns the output. A panic in the
+    // output's destructor is swallowed, as when the completer drops an output nobody
+    // awaits: whether `drop(handle)` panicked must not depend on which side came second.
+    drop(unsafe { replace_stage::<F, S>(ptr, Stage::Consumed) });
 }
 
 unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
