@@ -4,6 +4,7 @@
 use super::Shared;
 use super::context::{self, Context};
 use super::local::WorkerLocal;
+use crate::park::Park;
 use crate::task::Notified;
 use crossbeam_deque::{Steal, Worker as Deque};
 use crossbeam_utils::sync::Parker;
@@ -33,6 +34,8 @@ const SEARCH_TIME: Duration = Duration::from_micros(50);
 struct Worker {
     ctx: Rc<Context>,
     shared: Arc<Shared>,
+    /// This worker's clone of the park hook, dropped when the worker exits.
+    hook: Option<Arc<dyn Park>>,
     parker: Parker,
     /// Tasks run so far (wrapping); drives the periodic checks.
     tick: u32,
@@ -54,6 +57,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, par
     let guard = context::enter(ctx.clone());
     let mut worker = Worker {
         ctx,
+        hook: shared.hook(),
         shared,
         parker,
         tick: 0,
@@ -107,7 +111,7 @@ impl Worker {
             self.local().push_back(again, &self.shared);
         }
         if self.tick.is_multiple_of(HOOK_INTERVAL)
-            && let Some(park) = &self.shared.park
+            && let Some(park) = &self.hook
         {
             park.park(Some(Duration::ZERO));
         }
@@ -177,7 +181,7 @@ impl Worker {
 
     /// Turns the park hook without waiting, and takes a task it woke onto this worker.
     fn poll_hook(&mut self) -> Option<Notified> {
-        let park = self.shared.park.as_ref()?;
+        let park = self.hook.as_ref()?;
         if !park.park(Some(Duration::ZERO)) {
             return None;
         }
@@ -222,7 +226,7 @@ impl Worker {
         let shared = self.shared.clone();
         let index = self.local().index;
         let signal = &shared.signals[index];
-        let hook = shared.park.as_deref();
+        let hook = self.hook.as_deref();
         if hook.is_some() {
             // Before listing ourselves as a sleeper, so a waker that picks us knows to call
             // the hook's unpark.
