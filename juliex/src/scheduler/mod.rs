@@ -176,8 +176,10 @@ impl Shared {
         }
     }
 
-    /// [`Shared::notify_one`] for a worker that pushed onto its own queue: the work is not
-    /// lost if the wake-up is skipped, so no fence is needed.
+    /// [`Shared::notify_one`] without the fence, for a worker that pushed onto its own
+    /// queue when the queue was non-empty already (the push that made it non-empty was
+    /// fenced). A skipped wake-up could only cost latency, never a hang: the worker runs
+    /// its own queue.
     #[inline]
     pub(crate) fn notify_one_local(&self) {
         if self.idle.should_wake_relaxed() {
@@ -197,15 +199,17 @@ impl Shared {
         signal.unparker.unpark();
     }
 
-    /// Is there work that a worker going to sleep should stay up for? The injector, or more
-    /// than one task in another worker's queue (a single one is its owner's next job).
+    /// Is there work that a worker going to sleep should stay up for? The injector, or
+    /// any task in another worker's stealable queue: it waits behind at least the task that
+    /// worker runs now (which may compute for long) and usually its LIFO slot. At worst a
+    /// queued task that was its owner's next job moves to the thief.
     pub(crate) fn has_surplus(&self, except: usize) -> bool {
         !self.injector.is_empty()
             || self
                 .stealers
                 .iter()
                 .enumerate()
-                .any(|(i, s)| i != except && s.len() > 1)
+                .any(|(i, s)| i != except && !s.is_empty())
     }
 
     fn drain_injector(&self) {

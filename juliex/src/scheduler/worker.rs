@@ -246,8 +246,8 @@ impl Worker {
         }
         signal.in_hook.store(false, SeqCst);
         self.searching = shared.idle.unpark(index);
-        // Tasks the hook woke on this thread are ours; share a surplus.
-        if self.local().queue.len() > 1 {
+        // Tasks the hook woke on this thread are ours; share those we will not get to next.
+        if self.local().has_work_behind() {
             shared.notify_one();
         }
     }
