@@ -67,6 +67,12 @@ impl ThreadPool {
         ThreadPool { shared }
     }
 
+    /// The shared state, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Runs `future` on the pool. On a worker of this pool it is queued locally (it runs
     /// next); from anywhere else it goes through the global queue. After shutdown the task
     /// is dropped and its handle reports it cancelled.

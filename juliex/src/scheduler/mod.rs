@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     pub(crate) blocking: BlockingPool,
     pub(crate) threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// Rounds that searching workers spun without finding work (unit tests count them).
+    #[cfg(test)]
+    pub(crate) spin_rounds: AtomicUsize,
 }
 
 impl Shared {
@@ -80,6 +83,8 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             blocking,
             threads: Mutex::new(Vec::new()),
+            #[cfg(test)]
+            spin_rounds: AtomicUsize::new(0),
         }
     }
 

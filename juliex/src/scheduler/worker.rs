@@ -11,6 +11,8 @@ use crossbeam_utils::sync::Parker;
 use std::hint;
 use std::rc::Rc;
 use std::sync::Arc;
+#[cfg(test)]
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{Ordering::SeqCst, fence};
 use std::time::{Duration, Instant};
 
@@ -25,9 +27,10 @@ const HOOK_INTERVAL: u32 = 61;
 /// At most this many tasks run in a row from the LIFO slot; then the slot's task goes to
 /// the back of the queue, so ping-ponging tasks cannot starve the queue behind them.
 const MAX_LIFO_RUNS: u32 = 3;
-/// How long a searching worker keeps looking for work before it sleeps. Waking a sleeping
-/// thread costs tens of microseconds, so a short spin pays for itself when work arrives
-/// soon, and costs only an idle core's time when it does not.
+/// How long a searching worker keeps looking for work before it sleeps, while another
+/// worker is awake (with none, it sleeps after one look: see `Idle::others_awake`). Waking a
+/// sleeping thread costs tens of microseconds, so a short spin pays for itself when work
+/// arrives soon, and costs only an idle core's time when it does not.
 const SEARCH_TIME: Duration = Duration::from_micros(50);
 
 /// The state a worker thread keeps for itself.
@@ -142,7 +145,8 @@ impl Worker {
         steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))
     }
 
-    /// Looks for work elsewhere for a while, as one of the bounded number of searchers.
+    /// Looks for work elsewhere, as one of the bounded number of searchers: once, then for a
+    /// while longer only as long as another worker is awake to queue work it could steal.
     ///
     /// With a park hook, the search starts, and goes on every few rounds, with a turn of the
     /// hook that does not wait: the work most likely to be there is I/O that became ready
@@ -165,9 +169,14 @@ impl Worker {
             if let Some(task) = self.steal() {
                 return Some(task);
             }
-            if self.shared.is_shutdown() || start.elapsed() > SEARCH_TIME {
+            if self.shared.is_shutdown()
+                || !self.shared.idle.others_awake()
+                || start.elapsed() > SEARCH_TIME
+            {
                 return None;
             }
+            #[cfg(test)]
+            self.shared.spin_rounds.fetch_add(1, Relaxed);
             round += 1;
             if round.is_multiple_of(8) {
                 std::thread::yield_now();
@@ -261,5 +270,76 @@ fn steal_loop(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
             Steal::Empty => return None,
             Steal::Retry => hint::spin_loop(),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::ThreadPool;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    fn pool(workers: usize) -> ThreadPool {
+        ThreadPool::builder()
+            .worker_threads(workers)
+            .build()
+            .unwrap()
+    }
+
+    /// Runs a task, then leaves the pool idle for a while: a lull after work.
+    fn lull(pool: &ThreadPool) {
+        pool.block_on(pool.spawn(async {})).unwrap();
+        thread::sleep(Duration::from_millis(2));
+    }
+
+    #[test]
+    fn a_single_worker_sleeps_without_spinning() {
+        let pool = pool(1);
+        settle(&pool);
+        for _ in 0..20 {
+            lull(&pool);
+        }
+        assert_eq!(pool.shared().spin_rounds.load(Relaxed), 0);
+    }
+
+    /// Waits until every worker sleeps, then zeroes the spin count (fresh workers search
+    /// side by side, and may spin, before they first sleep).
+    fn settle(pool: &ThreadPool) {
+        let shared = pool.shared();
+        let start = Instant::now();
+        while !(0..shared.workers()).all(|w| shared.idle.is_sleeping(w)) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "workers never slept"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+        shared.spin_rounds.store(0, Relaxed);
+    }
+
+    #[test]
+    fn the_last_awake_worker_sleeps_without_spinning() {
+        let pool = pool(2);
+        settle(&pool);
+        for _ in 0..20 {
+            lull(&pool);
+        }
+        assert_eq!(pool.shared().spin_rounds.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn a_worker_spins_while_another_is_busy() {
+        let pool = pool(2);
+        // One worker blocks in a task; the other runs a short one, then searches while the
+        // first is awake and could queue work at any moment.
+        let busy = pool.spawn(async { thread::sleep(Duration::from_millis(300)) });
+        let start = Instant::now();
+        while pool.shared().spin_rounds.load(Relaxed) == 0 {
+            assert!(start.elapsed() < Duration::from_secs(60), "never spun");
+            pool.block_on(pool.spawn(async {})).unwrap();
+            thread::sleep(Duration::from_millis(1));
+        }
+        pool.block_on(busy).unwrap();
     }
 }
