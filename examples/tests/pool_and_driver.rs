@@ -30,7 +30,10 @@ fn a_dropped_pool_detaches_its_driver_while_a_join_handle_lives() {
     let waiting = pool.spawn(std::future::pending::<()>());
     let start = std::time::Instant::now();
     while !kept.is_finished() {
-        assert!(start.elapsed() < WATCHDOG, "the wired pool never ran its task");
+        assert!(
+            start.elapsed() < WATCHDOG,
+            "the wired pool never ran its task"
+        );
         thread::sleep(Duration::from_millis(1));
     }
     drop(pool);
@@ -47,5 +50,9 @@ fn a_dropped_pool_detaches_its_driver_while_a_join_handle_lives() {
         )
     });
     assert_eq!(futures::executor::block_on(kept).unwrap(), 7);
-    assert!(futures::executor::block_on(waiting).unwrap_err().is_cancelled());
+    assert!(
+        futures::executor::block_on(waiting)
+            .unwrap_err()
+            .is_cancelled()
+    );
 }

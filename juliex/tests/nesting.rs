@@ -49,7 +49,9 @@ fn pool_block_on_inside_a_task_of_the_pool_panics_instead_of_deadlocking() {
 #[test]
 fn spawn_inside_pool_spawn_blocking_goes_to_that_pool() {
     let pool = named_pool("blocking-owner");
-    let ran_on = pool.block_on(pool.spawn_blocking(where_spawn_runs)).unwrap();
+    let ran_on = pool
+        .block_on(pool.spawn_blocking(where_spawn_runs))
+        .unwrap();
     assert_eq!(ran_on, "blocking-owner");
 }
 

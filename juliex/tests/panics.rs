@@ -152,7 +152,10 @@ fn a_future_that_panics_when_dropped_after_ready_reports_the_panic() {
         panic!("the future's drop panicked: the task must not report Ok");
     };
     assert!(err.is_panic(), "{err:?}");
-    assert_eq!(err.to_string(), "task panicked with message \"future drop boom\"");
+    assert_eq!(
+        err.to_string(),
+        "task panicked with message \"future drop boom\""
+    );
     // The output the future returned was dropped, not leaked.
     assert_eq!(outputs.dropped(), 1);
 }
