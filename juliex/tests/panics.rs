@@ -136,7 +136,7 @@ fn a_future_that_panics_when_dropped_after_ready_reports_the_panic() {
     use std::task::{Context, Poll};
 
     /// Ready at once with its token, then panics when dropped.
-    struct ReadyThenPanic(Option<common::DropToken>, PanicOnDrop);
+    struct ReadyThenPanic(Option<common::DropToken>, #[allow(dead_code)] PanicOnDrop);
     impl Future for ReadyThenPanic {
         type Output = common::DropToken;
         fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {

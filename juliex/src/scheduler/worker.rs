@@ -66,6 +66,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, par
         tick: 0,
         lifo_runs: 0,
         searching: false,
+        // Distinct, odd (so non-zero) seeds per worker from two well-mixed constants.
         rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
     };
     worker.run();
@@ -206,9 +207,7 @@ impl Worker {
             return Some(task);
         }
         let n = self.shared.stealers.len();
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 17;
-        self.rng ^= self.rng << 5;
+        self.rng = xorshift32(self.rng);
         let first = self.rng as usize % n;
         for i in 0..n {
             let victim = (first + i) % n;
@@ -260,6 +259,18 @@ impl Worker {
             shared.notify_one();
         }
     }
+}
+
+/// Marsaglia's xorshift32 shift triple: a full-period generator for any non-zero state.
+const XORSHIFT: (u32, u32, u32) = (13, 17, 5);
+
+/// The next state of the victim-picking generator (cheap, and good enough to spread
+/// thieves over victims; never zero for a non-zero state).
+fn xorshift32(mut x: u32) -> u32 {
+    x ^= x << XORSHIFT.0;
+    x ^= x >> XORSHIFT.1;
+    x ^= x << XORSHIFT.2;
+    x
 }
 
 /// Retries a steal until it succeeds or finds the queue empty.

@@ -66,8 +66,11 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The join handle's waker; access is arbitrated by the `JOIN_WAKER` bit.
     awaiter: UnsafeCell<Option<Waker>>,
-    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written by the spawner
-    /// before the task is first queued, read by whoever completes it.
+    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written once, by the
+    /// worker whose poll first returns `Pending` (inside [`Schedule::register`], while it
+    /// holds `RUNNING`); read by that poller and by whoever completes the task, which holds
+    /// `RUNNING` later. The state word's acquire/release transitions of `RUNNING` order the
+    /// write before those reads, so the field itself is relaxed.
     registry_key: StdAtomicUsize,
     /// Lifecycle bits and reference count.
     state: State,
@@ -471,10 +474,12 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Records where the registry keeps this task. Call before the task is first queued.
+    /// Records where the registry keeps this task. Only [`Schedule::register`] calls it,
+    /// on the thread that polls the task and holds `RUNNING`.
     pub(crate) fn set_registry_key(&self, key: usize) {
-        // SAFETY: our reference keeps the task alive. Relaxed is enough: the key reaches the
-        // completer through the release/acquire of the queue that carries the task.
+        // SAFETY: our reference keeps the task alive. Relaxed is enough: the key reaches a
+        // later completer through the state word, whose release when this poller clears
+        // `RUNNING` is acquired by whoever takes `RUNNING` next.
         unsafe { header(self.0) }.registry_key.store(key, Relaxed);
     }
 
