@@ -199,7 +199,7 @@ impl Builder {
         let shared = Arc::new(Shared::new(
             queues.iter().map(Deque::stealer).collect(),
             signals,
-            self.park,
+            self.park.map(Arc::from),
             blocking,
         ));
         let pool = ThreadPool::from_shared(shared.clone());

@@ -32,14 +32,22 @@ impl Wake for ThreadNotify {
     }
 }
 
+/// Panics if this thread is a juliex worker: blocking it would stall its queue, and
+/// deadlock if the future waits for a task that only this worker would run.
+#[track_caller]
+pub(crate) fn assert_not_on_worker() {
+    assert!(
+        !context::is_worker_thread(),
+        "juliex: block_on called from inside a juliex task: this would block a worker \
+         thread (and wait forever for tasks queued behind it); `.await` the future instead, \
+         or call block_on from a `spawn_blocking` closure"
+    );
+}
+
 /// Polls `future` on this thread until it completes, sleeping while it is pending.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    assert!(
-        !context::is_worker_thread(),
-        "juliex::block_on called from inside a juliex task: this would block a worker \
-         thread; `.await` the future instead"
-    );
+    assert_not_on_worker();
     let notify = Arc::new(ThreadNotify {
         thread: thread::current(),
         notified: AtomicBool::new(true),

@@ -43,7 +43,7 @@ where
     R: Send + 'static,
 {
     match context::current_pool() {
-        Some(shared) => shared.blocking.spawn(f),
+        Some(shared) => shared.spawn_blocking(f),
         None => global().spawn_blocking(f),
     }
 }

@@ -26,7 +26,7 @@
 //! one global queue for tasks spawned from other threads. Idle workers steal half of
 //! another worker's queue; only half of the workers search at a time, and sleeping workers
 //! are woken only when there is work they would find. Panics are caught per task. Dropping
-//! a pool stops its workers and drops every unfinished task.
+//! a pool stops its workers, drops every unfinished task and lets go of the park hook.
 //!
 //! juliex never does I/O itself: it pairs with a reactor through the [`Park`] hook.
 #![deny(missing_docs)]

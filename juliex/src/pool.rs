@@ -67,6 +67,12 @@ impl ThreadPool {
         ThreadPool { shared }
     }
 
+    /// The shared state, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Runs `future` on the pool. On a worker of this pool it is queued locally (it runs
     /// next); from anywhere else it goes through the global queue. After shutdown the task
     /// is dropped and its handle reports it cancelled.
@@ -84,7 +90,7 @@ impl ThreadPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.blocking.spawn(f)
+        self.shared.spawn_blocking(f)
     }
 
     /// Runs `future` to completion on the current thread. While it runs,
@@ -92,9 +98,20 @@ impl ThreadPool {
     /// use this pool.
     ///
     /// # Panics
-    /// If called from inside a juliex task (it would block a worker thread).
+    /// If called from inside a juliex task, of this pool or another: it would block a worker
+    /// thread, and with one worker wait forever for a task that worker should run. Blocking
+    /// closures ([`spawn_blocking`](ThreadPool::spawn_blocking)) may call it.
+    ///
+    /// ```
+    /// let pool = std::sync::Arc::new(juliex::ThreadPool::builder().worker_threads(1).build().unwrap());
+    /// let inner = pool.clone();
+    /// let err = pool.block_on(pool.spawn(async move { inner.block_on(async { 1 }) }));
+    /// assert!(err.unwrap_err().is_panic());
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // Before entering our context, which would hide that this is a worker thread.
+        crate::current_thread::assert_not_on_worker();
         let _guard = context::enter(Rc::new(Context {
             shared: self.shared.clone(),
             worker: None,
@@ -103,7 +120,8 @@ impl ThreadPool {
     }
 
     /// Stops the workers, waits for them to exit, drops every unfinished task, and waits
-    /// for running blocking jobs. Later spawns are cancelled at once. Calling it again does
+    /// for running blocking jobs. The park hook is dropped too, even while join handles or
+    /// wakers of the pool's tasks live (a reactor driver in the hook detaches). Later spawns are cancelled at once. Calling it again does
     /// nothing. Called from one of the pool's own tasks, it cannot wait for that task's
     /// worker, which exits when the task's poll returns.
     pub fn shutdown(&self) {

@@ -217,3 +217,90 @@ fn wake_races_the_first_poll_and_registration() {
         harness.shutdown();
     });
 }
+
+/// Panics when dropped (its token counts the drop as it unwinds).
+struct PanicOnDrop(#[allow(dead_code)] Token);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("drop boom");
+    }
+}
+
+/// Silences the messages of the expected "drop boom" panics below; others still print.
+fn quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() != Some(&"drop boom") {
+            default(info);
+        }
+    }));
+}
+
+#[test]
+fn join_handle_drop_races_completion_of_an_output_that_panics_on_drop() {
+    quiet_panics();
+    loom::model(|| {
+        let harness = Harness::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let output = PanicOnDrop(Token(drops.clone()));
+        let handle = harness.spawn(async move { output });
+        // Whoever comes second drops the output; neither side may let the panic out.
+        let th = thread::spawn(move || {
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(handle)));
+            assert!(dropped.is_ok(), "drop(handle) panicked");
+        });
+        harness.run_all();
+        th.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+        harness.shutdown();
+    });
+}
+
+/// Ready at once with its token; panics when dropped afterwards (a hand-written future: an
+/// `async` block's locals are dropped inside its last poll).
+struct ReadyThenPanic(Option<Token>, #[allow(dead_code)] PanicOnDrop);
+
+impl Future for ReadyThenPanic {
+    type Output = Token;
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Token> {
+        Poll::Ready(self.0.take().expect("polled once"))
+    }
+}
+
+#[test]
+fn a_future_panicking_on_drop_after_ready_is_reported_while_the_handle_waits() {
+    quiet_panics();
+    loom::model(|| {
+        let harness = Harness::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let future = ReadyThenPanic(
+            Some(Token(drops.clone())),
+            PanicOnDrop(Token(drops.clone())),
+        );
+        let mut handle = harness.spawn(future);
+        let h = harness.clone();
+        let th = thread::spawn(move || h.run_all());
+        let counter = std::sync::Arc::new(CountWaker::default());
+        let waker = Waker::from(counter.clone());
+        let first = poll_handle(&mut handle, &waker);
+        th.join().unwrap();
+        let result = match first {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                assert_eq!(counter.0.load(SeqCst), 1);
+                match poll_handle(&mut handle, &waker) {
+                    Poll::Ready(result) => result,
+                    Poll::Pending => panic!("completed task still pending"),
+                }
+            }
+        };
+        match result {
+            Err(e) => assert!(e.is_panic()),
+            Ok(_) => panic!("a future that panicked when dropped reported Ok"),
+        }
+        // The guard and the output the future returned were both dropped.
+        assert_eq!(drops.load(SeqCst), 2);
+        harness.shutdown();
+    });
+}

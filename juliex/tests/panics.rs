@@ -89,3 +89,73 @@ fn block_on_inside_a_task_panics_with_advice() {
         .unwrap_err();
     std::panic::resume_unwind(err.into_panic());
 }
+
+/// Panics with its message when dropped.
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
+/// Runs `f` with panic messages silenced (the panics these tests provoke are expected).
+fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    let prev_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(prev_hook);
+    out.unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+#[test]
+fn dropping_the_handle_of_an_output_that_panics_on_drop_never_panics() {
+    let pool = pool(2);
+    quietly(|| {
+        for i in 0..400 {
+            let handle = pool.spawn(async { PanicOnDrop("output drop boom") });
+            if i % 2 == 0 {
+                // The task completed first: the handle drops the output.
+                common::wait_until("the task is finished", || handle.is_finished());
+            }
+            // Otherwise whoever comes second (completer or handle) drops it.
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(handle)));
+            assert!(
+                dropped.is_ok(),
+                "drop(handle) panicked in the caller (iteration {i})"
+            );
+        }
+    });
+    assert_eq!(pool.block_on(pool.spawn(async { 3 })).unwrap(), 3);
+}
+
+#[test]
+fn a_future_that_panics_when_dropped_after_ready_reports_the_panic() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Ready at once with its token, then panics when dropped.
+    struct ReadyThenPanic(Option<common::DropToken>, #[allow(dead_code)] PanicOnDrop);
+    impl Future for ReadyThenPanic {
+        type Output = common::DropToken;
+        fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+            Poll::Ready(self.0.take().expect("polled once"))
+        }
+    }
+
+    let pool = pool(1);
+    let outputs = common::DropCounter::default();
+    let future = ReadyThenPanic(Some(outputs.token()), PanicOnDrop("future drop boom"));
+    let result = quietly(|| pool.block_on(pool.spawn(future)));
+    let Err(err) = result else {
+        panic!("the future's drop panicked: the task must not report Ok");
+    };
+    assert!(err.is_panic(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "task panicked with message \"future drop boom\""
+    );
+    // The output the future returned was dropped, not leaked.
+    assert_eq!(outputs.dropped(), 1);
+}

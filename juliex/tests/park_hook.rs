@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{wait_until, within_deadline};
+use common::{DropCounter, StashWaker, wait_until, within_deadline};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -221,4 +221,37 @@ fn a_park_trait_object_works_too() {
         .build()
         .unwrap();
     assert_eq!(pool.block_on(pool.spawn(async { 1 })).unwrap(), 1);
+}
+
+#[test]
+fn the_hook_is_dropped_at_shutdown_while_handles_and_wakers_live() {
+    let hook = DropCounter::default();
+    let (in_park, in_unpark) = (hook.token(), hook.token());
+    let pool = juliex::ThreadPool::builder()
+        .worker_threads(2)
+        .park_hook(
+            move |_timeout| {
+                let _ = &in_park;
+                false
+            },
+            move || {
+                let _ = &in_unpark;
+            },
+        )
+        .build()
+        .unwrap();
+    let slot = Arc::new(Mutex::new(None));
+    let pending = pool.spawn(StashWaker(slot.clone()));
+    let finished = pool.spawn(async { 1 });
+    wait_until("the pending task stashed its waker", || {
+        slot.lock().unwrap().is_some()
+    });
+    wait_until("the other task finished", || finished.is_finished());
+    drop(pool);
+    // The handles and the waker keep the pool's shared state alive, but not the hook (a
+    // reactor driver, typically, which must detach when the pool is gone).
+    assert_eq!(hook.dropped(), 2, "the park hook outlived its pool");
+    assert!(pending.is_finished());
+    slot.lock().unwrap().take().unwrap().wake();
+    assert_eq!(futures::executor::block_on(finished).unwrap(), 1);
 }

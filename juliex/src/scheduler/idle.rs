@@ -8,7 +8,13 @@
 //! - at most [`Idle::max_searching`] workers search at once (half of them, at least one);
 //! - a woken worker starts out searching, so a burst of pushes wakes one worker, not many;
 //! - the last searcher to find work wakes another one only if it sees more work
-//!   (see `Shared::transition_from_searching`).
+//!   (`Worker::run_task` with `Shared::has_surplus`);
+//! - a worker pushing onto its own queue wakes a sleeper only for a task it will not get
+//!   to next: one queued behind its LIFO slot or behind other queued tasks
+//!   (`WorkerLocal::announce`); a sleeper counts every queued task as work to stay up for;
+//! - a searching worker spins for work only while another worker is awake
+//!   ([`Idle::others_awake`]): only a worker can queue work for it to steal; work from other
+//!   threads arrives in the injector with a wake-up of its own.
 //!
 //! No wake-up is lost: a worker going to sleep first unregisters as awake (and searching),
 //! then re-checks every queue; a pusher first pushes, then reads the counts. Both sides use
@@ -17,13 +23,27 @@
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed, Ordering::SeqCst, fence};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+/// Position of the searching-worker count in the state word; the awake count is below it.
+const SEARCHING_SHIFT: u32 = 16;
 /// One searching worker, in the state word.
-const SEARCHING_ONE: usize = 1 << 16;
+const SEARCHING_ONE: usize = 1 << SEARCHING_SHIFT;
 /// The awake-worker count, in the state word.
 const AWAKE_MASK: usize = SEARCHING_ONE - 1;
 
+/// Number of searching workers in a state word.
+#[inline]
+fn searching(state: usize) -> usize {
+    state >> SEARCHING_SHIFT
+}
+
+/// Number of awake workers (searching ones included) in a state word.
+#[inline]
+fn awake(state: usize) -> usize {
+    state & AWAKE_MASK
+}
+
 pub(crate) struct Idle {
-    /// `searching << 16 | awake`.
+    /// `searching << SEARCHING_SHIFT | awake`.
     state: AtomicUsize,
     /// Indices of sleeping workers, most recent last. Locked only on park / wake-up.
     sleepers: Mutex<Vec<usize>>,
@@ -52,7 +72,7 @@ impl Idle {
         // Orders the caller's push before the read of the counts (see module docs).
         fence(SeqCst);
         let state = self.state.load(SeqCst);
-        state >> 16 == 0 && state & AWAKE_MASK < self.workers
+        searching(state) == 0 && awake(state) < self.workers
     }
 
     /// Like [`Idle::should_wake`] without the fence: for callers that issued one already,
@@ -61,7 +81,18 @@ impl Idle {
     #[inline]
     pub(crate) fn should_wake_relaxed(&self) -> bool {
         let state = self.state.load(Relaxed);
-        state >> 16 == 0 && state & AWAKE_MASK < self.workers
+        searching(state) == 0 && awake(state) < self.workers
+    }
+
+    /// Asked by an awake worker that found nothing to do: is any *other* worker awake? Only
+    /// a worker queues tasks onto a queue it could steal from (other threads push to the
+    /// injector and wake a sleeper themselves), so with none awake, spinning for work
+    /// burns CPU for nothing and the worker should go to sleep at once. A stale answer
+    /// costs a short spin or an early sleep, never a lost wake-up: the sleep protocol
+    /// re-checks every queue.
+    #[inline]
+    pub(crate) fn others_awake(&self) -> bool {
+        awake(self.state.load(Relaxed)) > 1
     }
 
     /// Picks a sleeper to wake and counts it as awake and searching. `prefer` says which
@@ -70,7 +101,7 @@ impl Idle {
         let mut sleepers = self.sleepers();
         // Re-check under the lock: another pusher may have woken someone meanwhile.
         let state = self.state.load(SeqCst);
-        if state >> 16 != 0 {
+        if searching(state) != 0 {
             return None;
         }
         let at = sleepers
@@ -95,7 +126,7 @@ impl Idle {
     pub(crate) fn try_start_searching(&self) -> bool {
         let mut state = self.state.load(SeqCst);
         loop {
-            if state >> 16 >= self.max_searching {
+            if searching(state) >= self.max_searching {
                 return false;
             }
             // CAS: the searcher count must stay within the bound.
@@ -112,8 +143,8 @@ impl Idle {
     /// A searching worker found work (or gives up). Returns true if it was the last searcher.
     pub(crate) fn stop_searching(&self) -> bool {
         let prev = self.state.fetch_sub(SEARCHING_ONE, SeqCst);
-        debug_assert!(prev >> 16 > 0);
-        prev >> 16 == 1
+        debug_assert!(searching(prev) > 0);
+        searching(prev) == 1
     }
 
     /// A worker is about to sleep: it stops counting as awake (and searching), and is listed
@@ -165,5 +196,19 @@ mod tests {
         assert!(!idle.should_wake());
         assert!(idle.unpark(1));
         assert!(idle.stop_searching());
+    }
+
+    #[test]
+    fn a_lone_awake_worker_does_not_spin() {
+        // One worker: nobody else can queue work for it to steal.
+        assert!(!Idle::new(1).others_awake());
+        let idle = Idle::new(3);
+        assert!(idle.others_awake());
+        idle.park(1, false);
+        assert!(idle.others_awake(), "worker 2 is still awake");
+        idle.park(2, false);
+        assert!(!idle.others_awake(), "every other worker sleeps");
+        assert_eq!(idle.wake_one(|_| true), Some(2));
+        assert!(idle.others_awake(), "a woken worker may queue work");
     }
 }

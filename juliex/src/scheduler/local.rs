@@ -37,17 +37,54 @@ impl WorkerLocal {
     pub(crate) fn push(&self, task: Notified, shared: &Shared) {
         // The worker runs its LIFO slot next anyway: no other worker needs to hear of it.
         if let Some(prev) = self.lifo.replace(Some(task)) {
-            self.push_back(prev, shared);
+            self.queue.push(prev);
+            // `prev` now waits behind the new LIFO task, and behind whatever this worker
+            // runs now, which may take long (it is running user code): an idle worker
+            // should steal it.
+            self.announce(shared);
         }
     }
 
-    /// Queues a task at the back of the queue (yields, LIFO overflow).
+    /// Queues a task at the back of the queue (a task that woke itself while running).
     #[inline]
     pub(crate) fn push_back(&self, task: Notified, shared: &Shared) {
         self.queue.push(task);
-        // One queued task is this worker's own next job; only a surplus is worth a wake-up
-        // of another worker (which costs tens of microseconds).
-        if self.queue.len() > 1 && !self.parked.get() {
+        // Alone in the queue with an empty LIFO slot, it is this worker's next job: waking
+        // another worker (tens of microseconds) would only move it.
+        if self.queue.len() > 1 || self.lifo_is_occupied() {
+            self.announce(shared);
+        }
+    }
+
+    /// True if this worker holds tasks it will not get to next: queued behind its LIFO
+    /// slot, or more than one queued.
+    pub(crate) fn has_work_behind(&self) -> bool {
+        let queued = self.queue.len();
+        queued > 1 || (queued == 1 && self.lifo_is_occupied())
+    }
+
+    fn lifo_is_occupied(&self) -> bool {
+        let task = self.lifo.take();
+        let occupied = task.is_some();
+        self.lifo.set(task);
+        occupied
+    }
+
+    /// A task was queued behind other work of this worker: wake a sleeping worker to steal
+    /// it, unless one is searching already (see `Shared::has_surplus` for the sleeper's
+    /// side). The push that makes the queue non-empty pays for a fence, so that it and a
+    /// worker going to sleep see each other (the sleeper re-checks every queue); later
+    /// pushes find the queue non-empty already and take the cheap path.
+    #[inline]
+    fn announce(&self, shared: &Shared) {
+        if self.parked.get() {
+            // Pushed from inside the park hook: the worker shares its surplus when it
+            // returns (see `Worker::park`).
+            return;
+        }
+        if self.queue.len() <= 1 {
+            shared.notify_one();
+        } else {
             shared.notify_one_local();
         }
     }

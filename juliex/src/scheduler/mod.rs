@@ -20,6 +20,7 @@ pub(crate) mod worker;
 use crate::blocking::BlockingPool;
 use crate::park::Park;
 use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use context::Context;
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Unparker;
@@ -28,6 +29,7 @@ use registry::Registry;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*, fence};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -40,7 +42,8 @@ pub(crate) struct Signal {
 }
 
 /// Everything a pool's threads and handles share. Tasks hold an `Arc` to it (their
-/// scheduler), so it lives as long as any task, waker or handle of the pool.
+/// scheduler), so it lives as long as any task, waker or handle of the pool; what must not
+/// live that long (the park hook) is let go at shutdown.
 pub(crate) struct Shared {
     pub(crate) injector: Injector<Notified>,
     pub(crate) stealers: Box<[Stealer<Notified>]>,
@@ -49,17 +52,24 @@ pub(crate) struct Shared {
     /// read-mostly fields around it.
     pub(crate) idle: CachePadded<Idle>,
     registry: Registry,
-    pub(crate) park: Option<Box<dyn Park>>,
+    /// The park hook, taken out at shutdown: it typically holds a reactor's driver, which
+    /// must detach when the pool is gone, however long its handles and wakers live. Workers
+    /// keep their own clone (no lock on their paths); this one serves wake-ups from other
+    /// threads, which clone it under the lock and call it after releasing the lock.
+    park: Mutex<Option<Arc<dyn Park>>>,
     shutdown: AtomicBool,
     pub(crate) blocking: BlockingPool,
     pub(crate) threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// Rounds that searching workers spun without finding work (unit tests count them).
+    #[cfg(test)]
+    pub(crate) spin_rounds: AtomicUsize,
 }
 
 impl Shared {
     pub(crate) fn new(
         stealers: Vec<Stealer<Notified>>,
         signals: Vec<Signal>,
-        park: Option<Box<dyn Park>>,
+        park: Option<Arc<dyn Park>>,
         blocking: BlockingPool,
     ) -> Self {
         let workers = stealers.len();
@@ -69,10 +79,12 @@ impl Shared {
             signals: signals.into(),
             idle: CachePadded::new(Idle::new(workers)),
             registry: Registry::new(workers),
-            park,
+            park: Mutex::new(park),
             shutdown: AtomicBool::new(false),
             blocking,
             threads: Mutex::new(Vec::new()),
+            #[cfg(test)]
+            spin_rounds: AtomicUsize::new(0),
         }
     }
 
@@ -99,6 +111,36 @@ impl Shared {
             self.schedule(notified);
         }
         handle
+    }
+
+    /// Runs the blocking closure `f` on this pool's blocking threads, with this pool as the
+    /// current one (so that `juliex::spawn` inside `f` spawns here).
+    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        // Weak: a queued job must not keep its own pool alive. The pool outlives every job
+        // that runs (shutdown waits for them), so the upgrade fails only in a job that
+        // outlives a shutdown called from inside it.
+        let pool = Arc::downgrade(self);
+        self.blocking.spawn(move || {
+            let _guard = pool.upgrade().map(|shared| {
+                context::enter(Rc::new(Context {
+                    shared,
+                    worker: None,
+                }))
+            });
+            f()
+        })
+    }
+
+    /// The park hook, if there is one and the pool is not shut down.
+    pub(crate) fn hook(&self) -> Option<Arc<dyn Park>> {
+        self.park
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Queues a task from a thread that is not one of our workers.
@@ -139,8 +181,10 @@ impl Shared {
         }
     }
 
-    /// [`Shared::notify_one`] for a worker that pushed onto its own queue: the work is not
-    /// lost if the wake-up is skipped, so no fence is needed.
+    /// [`Shared::notify_one`] without the fence, for a worker that pushed onto its own
+    /// queue when the queue was non-empty already (the push that made it non-empty was
+    /// fenced). A skipped wake-up could only cost latency, never a hang: the worker runs
+    /// its own queue.
     #[inline]
     pub(crate) fn notify_one_local(&self) {
         if self.idle.should_wake_relaxed() {
@@ -151,7 +195,7 @@ impl Shared {
     fn unpark(&self, worker: usize) {
         let signal = &self.signals[worker];
         if signal.in_hook.load(SeqCst)
-            && let Some(park) = &self.park
+            && let Some(park) = self.hook()
         {
             park.unpark();
         }
@@ -160,15 +204,17 @@ impl Shared {
         signal.unparker.unpark();
     }
 
-    /// Is there work that a worker going to sleep should stay up for? The injector, or more
-    /// than one task in another worker's queue (a single one is its owner's next job).
+    /// Is there work that a worker going to sleep should stay up for? The injector, or
+    /// any task in another worker's stealable queue: it waits behind at least the task that
+    /// worker runs now (which may compute for long) and usually its LIFO slot. At worst a
+    /// queued task that was its owner's next job moves to the thief.
     pub(crate) fn has_surplus(&self, except: usize) -> bool {
         !self.injector.is_empty()
             || self
                 .stealers
                 .iter()
                 .enumerate()
-                .any(|(i, s)| i != except && s.len() > 1)
+                .any(|(i, s)| i != except && !s.is_empty())
     }
 
     fn drain_injector(&self) {
@@ -209,6 +255,16 @@ impl Shared {
             task.shutdown();
         }
         self.blocking.shutdown();
+        // The workers have exited, dropping their clones (except one that runs this
+        // shutdown, which drops its clone when it exits); a wake-up racing with us may hold
+        // another for the length of its `unpark` call. Dropped outside the lock: it is user
+        // code.
+        let hook = self
+            .park
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(hook);
     }
 
     /// Number of tasks waiting to be woken (registered).

@@ -4,12 +4,15 @@
 use super::Shared;
 use super::context::{self, Context};
 use super::local::WorkerLocal;
+use crate::park::Park;
 use crate::task::Notified;
 use crossbeam_deque::{Steal, Worker as Deque};
 use crossbeam_utils::sync::Parker;
 use std::hint;
 use std::rc::Rc;
 use std::sync::Arc;
+#[cfg(test)]
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{Ordering::SeqCst, fence};
 use std::time::{Duration, Instant};
 
@@ -24,15 +27,18 @@ const HOOK_INTERVAL: u32 = 61;
 /// At most this many tasks run in a row from the LIFO slot; then the slot's task goes to
 /// the back of the queue, so ping-ponging tasks cannot starve the queue behind them.
 const MAX_LIFO_RUNS: u32 = 3;
-/// How long a searching worker keeps looking for work before it sleeps. Waking a sleeping
-/// thread costs tens of microseconds, so a short spin pays for itself when work arrives
-/// soon, and costs only an idle core's time when it does not.
+/// How long a searching worker keeps looking for work before it sleeps, while another
+/// worker is awake (with none, it sleeps after one look: see `Idle::others_awake`). Waking a
+/// sleeping thread costs tens of microseconds, so a short spin pays for itself when work
+/// arrives soon, and costs only an idle core's time when it does not.
 const SEARCH_TIME: Duration = Duration::from_micros(50);
 
 /// The state a worker thread keeps for itself.
 struct Worker {
     ctx: Rc<Context>,
     shared: Arc<Shared>,
+    /// This worker's clone of the park hook, dropped when the worker exits.
+    hook: Option<Arc<dyn Park>>,
     parker: Parker,
     /// Tasks run so far (wrapping); drives the periodic checks.
     tick: u32,
@@ -54,11 +60,13 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, par
     let guard = context::enter(ctx.clone());
     let mut worker = Worker {
         ctx,
+        hook: shared.hook(),
         shared,
         parker,
         tick: 0,
         lifo_runs: 0,
         searching: false,
+        // Distinct, odd (so non-zero) seeds per worker from two well-mixed constants.
         rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
     };
     worker.run();
@@ -107,7 +115,7 @@ impl Worker {
             self.local().push_back(again, &self.shared);
         }
         if self.tick.is_multiple_of(HOOK_INTERVAL)
-            && let Some(park) = &self.shared.park
+            && let Some(park) = &self.hook
         {
             park.park(Some(Duration::ZERO));
         }
@@ -138,7 +146,8 @@ impl Worker {
         steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))
     }
 
-    /// Looks for work elsewhere for a while, as one of the bounded number of searchers.
+    /// Looks for work elsewhere, as one of the bounded number of searchers: once, then for a
+    /// while longer only as long as another worker is awake to queue work it could steal.
     ///
     /// With a park hook, the search starts, and goes on every few rounds, with a turn of the
     /// hook that does not wait: the work most likely to be there is I/O that became ready
@@ -161,9 +170,14 @@ impl Worker {
             if let Some(task) = self.steal() {
                 return Some(task);
             }
-            if self.shared.is_shutdown() || start.elapsed() > SEARCH_TIME {
+            if self.shared.is_shutdown()
+                || !self.shared.idle.others_awake()
+                || start.elapsed() > SEARCH_TIME
+            {
                 return None;
             }
+            #[cfg(test)]
+            self.shared.spin_rounds.fetch_add(1, Relaxed);
             round += 1;
             if round.is_multiple_of(8) {
                 std::thread::yield_now();
@@ -177,7 +191,7 @@ impl Worker {
 
     /// Turns the park hook without waiting, and takes a task it woke onto this worker.
     fn poll_hook(&mut self) -> Option<Notified> {
-        let park = self.shared.park.as_ref()?;
+        let park = self.hook.as_ref()?;
         if !park.park(Some(Duration::ZERO)) {
             return None;
         }
@@ -193,9 +207,7 @@ impl Worker {
             return Some(task);
         }
         let n = self.shared.stealers.len();
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 17;
-        self.rng ^= self.rng << 5;
+        self.rng = xorshift32(self.rng);
         let first = self.rng as usize % n;
         for i in 0..n {
             let victim = (first + i) % n;
@@ -222,7 +234,7 @@ impl Worker {
         let shared = self.shared.clone();
         let index = self.local().index;
         let signal = &shared.signals[index];
-        let hook = shared.park.as_deref();
+        let hook = self.hook.as_deref();
         if hook.is_some() {
             // Before listing ourselves as a sleeper, so a waker that picks us knows to call
             // the hook's unpark.
@@ -242,11 +254,23 @@ impl Worker {
         }
         signal.in_hook.store(false, SeqCst);
         self.searching = shared.idle.unpark(index);
-        // Tasks the hook woke on this thread are ours; share a surplus.
-        if self.local().queue.len() > 1 {
+        // Tasks the hook woke on this thread are ours; share those we will not get to next.
+        if self.local().has_work_behind() {
             shared.notify_one();
         }
     }
+}
+
+/// Marsaglia's xorshift32 shift triple: a full-period generator for any non-zero state.
+const XORSHIFT: (u32, u32, u32) = (13, 17, 5);
+
+/// The next state of the victim-picking generator (cheap, and good enough to spread
+/// thieves over victims; never zero for a non-zero state).
+fn xorshift32(mut x: u32) -> u32 {
+    x ^= x << XORSHIFT.0;
+    x ^= x >> XORSHIFT.1;
+    x ^= x << XORSHIFT.2;
+    x
 }
 
 /// Retries a steal until it succeeds or finds the queue empty.
@@ -257,5 +281,76 @@ fn steal_loop(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
             Steal::Empty => return None,
             Steal::Retry => hint::spin_loop(),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::ThreadPool;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    fn pool(workers: usize) -> ThreadPool {
+        ThreadPool::builder()
+            .worker_threads(workers)
+            .build()
+            .unwrap()
+    }
+
+    /// Runs a task, then leaves the pool idle for a while: a lull after work.
+    fn lull(pool: &ThreadPool) {
+        pool.block_on(pool.spawn(async {})).unwrap();
+        thread::sleep(Duration::from_millis(2));
+    }
+
+    #[test]
+    fn a_single_worker_sleeps_without_spinning() {
+        let pool = pool(1);
+        settle(&pool);
+        for _ in 0..20 {
+            lull(&pool);
+        }
+        assert_eq!(pool.shared().spin_rounds.load(Relaxed), 0);
+    }
+
+    /// Waits until every worker sleeps, then zeroes the spin count (fresh workers search
+    /// side by side, and may spin, before they first sleep).
+    fn settle(pool: &ThreadPool) {
+        let shared = pool.shared();
+        let start = Instant::now();
+        while !(0..shared.workers()).all(|w| shared.idle.is_sleeping(w)) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "workers never slept"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+        shared.spin_rounds.store(0, Relaxed);
+    }
+
+    #[test]
+    fn the_last_awake_worker_sleeps_without_spinning() {
+        let pool = pool(2);
+        settle(&pool);
+        for _ in 0..20 {
+            lull(&pool);
+        }
+        assert_eq!(pool.shared().spin_rounds.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn a_worker_spins_while_another_is_busy() {
+        let pool = pool(2);
+        // One worker blocks in a task; the other runs a short one, then searches while the
+        // first is awake and could queue work at any moment.
+        let busy = pool.spawn(async { thread::sleep(Duration::from_millis(300)) });
+        let start = Instant::now();
+        while pool.shared().spin_rounds.load(Relaxed) == 0 {
+            assert!(start.elapsed() < Duration::from_secs(60), "never spun");
+            pool.block_on(pool.spawn(async {})).unwrap();
+            thread::sleep(Duration::from_millis(1));
+        }
+        pool.block_on(busy).unwrap();
     }
 }

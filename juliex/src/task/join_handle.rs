@@ -14,6 +14,11 @@ use std::task::{Context, Poll};
 /// cancelled. Dropping it *detaches* the task: it keeps running and its output is dropped.
 /// [`abort`](JoinHandle::abort) cancels it instead.
 ///
+/// Panics in destructors are handled as tokio does: a future that panics while it is
+/// dropped after returning `Ready` counts as a panicking task (its output is dropped and the
+/// handle reports [`JoinError::is_panic`]); a panic while dropping an output that nobody
+/// takes (the handle was dropped) is swallowed, so dropping a handle never panics.
+///
 /// ```
 /// let pool = juliex::ThreadPool::new();
 /// let handle = pool.spawn(async { 6 * 7 });

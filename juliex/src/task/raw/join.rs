@@ -118,7 +118,6 @@ impl<T> JoinRaw<T> {
 impl<T> Drop for JoinRaw<T> {
     fn drop(&mut self) {
         let header = self.header();
-        let mut output_drop = Ok(());
         match header.state.unset_join_interest() {
             Ok(prev) => {
                 if prev.has_join_waker() {
@@ -130,18 +129,13 @@ impl<T> Drop for JoinRaw<T> {
                 }
             }
             Err(_) => {
-                // Completed first: the output is ours to drop. Keep our reference until
-                // after, even if the output's destructor panics.
-                output_drop = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    // SAFETY: COMPLETE with join interest: we own the output.
-                    unsafe { (header.vtable.drop_output)(self.ptr) }
-                }));
+                // Completed first: the output is ours to drop (a panic in its destructor
+                // is swallowed there, so our reference is always released below).
+                // SAFETY: COMPLETE with join interest: we own the output.
+                unsafe { (header.vtable.drop_output)(self.ptr) }
             }
         }
         // SAFETY: we own one reference and do not use it again.
         unsafe { release_refs(self.ptr, 1) };
-        if let Err(payload) = output_drop {
-            std::panic::resume_unwind(payload);
-        }
     }
 }

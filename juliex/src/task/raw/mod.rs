@@ -66,8 +66,11 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The join handle's waker; access is arbitrated by the `JOIN_WAKER` bit.
     awaiter: UnsafeCell<Option<Waker>>,
-    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written by the spawner
-    /// before the task is first queued, read by whoever completes it.
+    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written once, by the
+    /// worker whose poll first returns `Pending` (inside [`Schedule::register`], while it
+    /// holds `RUNNING`); read by that poller and by whoever completes the task, which holds
+    /// `RUNNING` later. The state word's acquire/release transitions of `RUNNING` order the
+    /// write before those reads, so the field itself is relaxed.
     registry_key: StdAtomicUsize,
     /// Lifecycle bits and reference count.
     state: State,
@@ -289,11 +292,24 @@ where
                 }
             };
         }
-        Ok(Poll::Ready(output)) => Ok(output),
+        Ok(Poll::Ready(output)) => {
+            // Drop the future before storing the output, as tokio does: a future that
+            // panics while dropped after returning `Ready` is reported as that panic, and
+            // the output it returned is dropped instead (a panic there is swallowed).
+            // SAFETY: we hold RUNNING.
+            match unsafe { replace_stage::<F, S>(ptr, Stage::Consumed) } {
+                None => Ok(output),
+                Some(payload) => {
+                    drop(catch_unwind(AssertUnwindSafe(move || drop(output))));
+                    Err(JoinError::panic(payload))
+                }
+            }
+        }
         Err(payload) => Err(JoinError::panic(payload)),
     };
-    // SAFETY: we hold RUNNING. A panic while dropping the future after it returned is
-    // swallowed: the task's result is already decided.
+    // SAFETY: we hold RUNNING. After `Ready` the slot holds `Consumed`; after a panic in
+    // `poll` it still holds the future, and a second panic while dropping it is swallowed:
+    // the task's result is already that first panic.
     drop(unsafe { replace_stage::<F, S>(ptr, Stage::Finished(output)) });
     // SAFETY: we hold RUNNING and one reference.
     unsafe { complete::<F, S>(ptr, 1) };
@@ -381,15 +397,10 @@ unsafe fn read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut ()) {
 }
 
 unsafe fn drop_output<F: Future, S>(ptr: NonNull<Header>) {
-    // SAFETY: the join handle holds a reference and owns the output. Unlike the worker's
-    // drops, a panic in the output's destructor propagates to the handle's owner.
-    unsafe {
-        let cell = cell::<F, S>(ptr);
-        let stage = cell
-            .stage
-            .with_mut(|stage| ptr::replace(stage, Stage::Consumed));
-        drop(stage);
-    }
+    // SAFETY: the join handle holds a reference and owns the output. A panic in the
+    // output's destructor is swallowed, as when the completer drops an output nobody
+    // awaits: whether `drop(handle)` panicked must not depend on which side came second.
+    drop(unsafe { replace_stage::<F, S>(ptr, Stage::Consumed) });
 }
 
 unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -463,10 +474,12 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Records where the registry keeps this task. Call before the task is first queued.
+    /// Records where the registry keeps this task. Only [`Schedule::register`] calls it,
+    /// on the thread that polls the task and holds `RUNNING`.
     pub(crate) fn set_registry_key(&self, key: usize) {
-        // SAFETY: our reference keeps the task alive. Relaxed is enough: the key reaches the
-        // completer through the release/acquire of the queue that carries the task.
+        // SAFETY: our reference keeps the task alive. Relaxed is enough: the key reaches a
+        // later completer through the state word, whose release when this poller clears
+        // `RUNNING` is acquired by whoever takes `RUNNING` next.
         unsafe { header(self.0) }.registry_key.store(key, Relaxed);
     }
 
