@@ -34,9 +34,10 @@ mod driver;
 pub(crate) mod readiness;
 mod registration;
 mod timers;
+mod waiters;
 
 pub use driver::Driver;
-pub(crate) use registration::Registration;
+pub(crate) use registration::{Registration, Waiter};
 pub(crate) use timers::Timer;
 
 use std::cell::RefCell;
@@ -332,6 +333,7 @@ impl std::fmt::Debug for Reactor {
 #[cfg(test)]
 mod tests {
     use super::readiness::{Direction, READABLE};
+    use super::waiters::Slot;
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::task::{Context, Poll, Wake};
@@ -374,14 +376,18 @@ mod tests {
         let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
         let waker = Waker::from(wakes.clone());
         let mut cx = Context::from_waker(&waker);
-        let Poll::Ready(optimistic) = new_entry.io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(optimistic) =
+            new_entry
+                .io
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
+        else {
             panic!("a new source starts out readable");
         };
         new_entry.io.clear(optimistic);
         assert!(
             new_entry
                 .io
-                .poll_ready(&mut cx, Direction::Read)
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
                 .is_pending()
         );
 
@@ -391,7 +397,7 @@ mod tests {
         assert!(
             new_entry
                 .io
-                .poll_ready(&mut cx, Direction::Read)
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
                 .is_pending()
         );
 

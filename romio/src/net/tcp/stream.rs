@@ -1,6 +1,5 @@
 //! [`TcpStream`]: a TCP connection.
 
-use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -127,7 +126,7 @@ impl TcpStream {
 
     /// Receives data without removing it from the queue, waiting until some arrives.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        self.io.read_with(|stream| stream.peek(buf)).await
     }
 
     /// Polls for data to peek at.
