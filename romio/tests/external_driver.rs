@@ -75,18 +75,20 @@ fn a_thread_turning_the_reactor_by_hand_completes_io_without_a_background_thread
         "a background reactor thread was started: {names:?}"
     );
 
-    // A second turner is told the reactor is busy rather than blocking.
+    // A second turner is told the reactor is busy rather than blocking. The hand turner
+    // holds the turn for as long as it waits (forever: nothing is due), once it gets it;
+    // on a loaded machine that may take a while, so try for long, pausing in between.
     let busy = {
         let driver = driver.clone();
         std::thread::spawn(move || {
-            let mut told_busy = false;
-            for _ in 0..1000 {
+            let give_up = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < give_up {
                 if !driver.turn(Some(Duration::ZERO)) {
-                    told_busy = true;
-                    break;
+                    return true;
                 }
+                std::thread::sleep(Duration::from_millis(1));
             }
-            told_busy
+            false
         })
     };
     let told_busy = busy.join().unwrap();

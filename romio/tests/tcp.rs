@@ -297,3 +297,50 @@ fn binding_a_taken_address_fails_with_addr_in_use() {
         assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
     });
 }
+
+#[test]
+fn several_tasks_accepting_on_one_listener_all_get_a_connection() {
+    const ACCEPTERS: usize = 8;
+    let pool = ThreadPool::builder().pool_size(4).create().unwrap();
+    block_on(async {
+        let (listener, addr) = listener().await;
+        let listener = std::sync::Arc::new(listener);
+        let accepters: Vec<_> = (0..ACCEPTERS)
+            .map(|_| {
+                let listener = listener.clone();
+                pool.spawn_with_handle(async move { listener.accept().await.map(|_| ()) })
+                    .unwrap()
+            })
+            .collect();
+        // Let every accepter wait first, so each connection has to wake one of them.
+        romio::time::sleep(Duration::from_millis(20)).await;
+        let mut clients = Vec::new();
+        for _ in 0..ACCEPTERS {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+        }
+        let accepted = romio::time::timeout(
+            Duration::from_secs(10),
+            futures::future::join_all(accepters),
+        )
+        .await
+        .expect("an accepter was never woken");
+        assert!(accepted.iter().all(Result::is_ok));
+    });
+}
+
+#[test]
+fn an_abandoned_accept_leaves_the_listener_working() {
+    block_on(async {
+        let (listener, addr) = listener().await;
+        for _ in 0..100 {
+            let abandoned = romio::time::timeout(Duration::from_millis(1), listener.accept());
+            assert!(abandoned.await.is_err(), "nobody connected");
+        }
+        let (client, accepted) = futures::join!(TcpStream::connect(addr), listener.accept());
+        let (mut client, (mut server, _)) = (client.unwrap(), accepted.unwrap());
+        client.write_all(b"hi").await.unwrap();
+        let mut buf = [0; 2];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hi");
+    });
+}

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::reactor::Registration;
 use crate::reactor::readiness::Direction;
+use crate::reactor::{Registration, Waiter};
 
 /// An I/O source registered with romio's reactor, edge-triggered.
 ///
@@ -22,6 +22,12 @@ use crate::reactor::readiness::Direction;
 /// stays set until an operation run through one of the helpers returns `WouldBlock`. An
 /// operation that fails with `WouldBlock` *outside* the helpers leaves it set, so calling
 /// `poll_read_ready` again returns at once: use the helpers.
+///
+/// Waiting: each `async` method waits with a waker slot of its own, removed when its future
+/// is dropped, so any number of tasks can wait at once and an abandoned wait (a `timeout`,
+/// a `select`) leaves nothing behind. The `poll_*` methods share one slot per direction:
+/// only the task of the last call that had to wait is woken, so only one task at a time
+/// should wait through them in one direction.
 ///
 /// Dropping an `Async` deregisters the source and wakes no one; a new source that reuses its
 /// slot never receives its events.
@@ -82,14 +88,16 @@ impl<T: mio::event::Source> Async<T> {
         Ok(source)
     }
 
-    /// Ready once the reactor reported the source readable (or closed, or in error).
+    /// Ready once the reactor reported the source readable (or closed, or in error). Only the
+    /// task of the last call that returned `Pending` is woken (see the type's docs).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.registration
             .poll_ready(cx, Direction::Read)
             .map(|_| Ok(()))
     }
 
-    /// Ready once the reactor reported the source writable (or closed, or in error).
+    /// Ready once the reactor reported the source writable (or closed, or in error). Only the
+    /// task of the last call that returned `Pending` is woken (see the type's docs).
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.registration
             .poll_ready(cx, Direction::Write)
@@ -98,12 +106,37 @@ impl<T: mio::event::Source> Async<T> {
 
     /// Waits until the source is readable.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_read_ready(cx)).await
+        let mut waiter = self.registration.waiter(Direction::Read);
+        poll_fn(|cx| waiter.poll_ready(cx).map(|_| Ok(()))).await
     }
 
     /// Waits until the source is writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_write_ready(cx)).await
+        let mut waiter = self.registration.waiter(Direction::Write);
+        poll_fn(|cx| waiter.poll_ready(cx).map(|_| Ok(()))).await
+    }
+
+    /// A wait in `direction` with a waker slot of its own, removed when it is dropped: for
+    /// the futures and streams of the socket types.
+    pub(crate) fn waiter(&self, direction: Direction) -> Waiter<'_> {
+        self.registration.waiter(direction)
+    }
+
+    /// Runs `op` until it stops saying `WouldBlock`, waiting as `waiter` in between.
+    pub(crate) fn poll_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: &mut Waiter<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let source = self.get_ref();
+        waiter.poll_io(cx, || op(source))
+    }
+
+    /// Wakers stored for `direction`, for tests.
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
+        self.registration.waiter_count(direction)
     }
 
     /// Runs the read-side operation `op` until it stops saying `WouldBlock`.
@@ -160,30 +193,46 @@ impl<T: mio::event::Source> Async<T> {
 
     /// Runs the read-side operation `op` until it stops saying `WouldBlock`.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        let mut waiter = self.waiter(Direction::Read);
+        poll_fn(|cx| self.poll_with(cx, &mut waiter, &mut op)).await
     }
 
     /// Runs the write-side operation `op` until it stops saying `WouldBlock`.
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        let mut waiter = self.waiter(Direction::Write);
+        poll_fn(|cx| self.poll_with(cx, &mut waiter, &mut op)).await
     }
 
     /// Runs the read-side operation `op` (which needs `&mut T`) until it stops saying
     /// `WouldBlock`.
     pub async fn read_with_mut<R>(
         &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with_mut(cx, &mut op)).await
+        self.with_mut(Direction::Read, op).await
     }
 
     /// Runs the write-side operation `op` (which needs `&mut T`) until it stops saying
     /// `WouldBlock`.
     pub async fn write_with_mut<R>(
         &mut self,
+        op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.with_mut(Direction::Write, op).await
+    }
+
+    async fn with_mut<R>(
+        &mut self,
+        direction: Direction,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with_mut(cx, &mut op)).await
+        let Async {
+            source,
+            registration,
+        } = self;
+        let source = source.as_mut().expect("source is present until into_inner");
+        let mut waiter = registration.waiter(direction);
+        poll_fn(|cx| waiter.poll_io(cx, || op(source))).await
     }
 
     /// Reads into `buf`; a short read marks the source drained (see `poll_transfer`): only

@@ -8,6 +8,7 @@
 
 mod addr;
 mod socket_options;
+mod split;
 mod stream_io;
 pub mod tcp;
 mod udp;

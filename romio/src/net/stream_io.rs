@@ -1,5 +1,6 @@
-//! The futures I/O traits for the byte-stream types (TCP and Unix streams, their references
-//! and their owned halves), written once: each type names how it reaches its stream.
+//! The futures I/O traits for the byte-stream types (TCP and Unix streams and their
+//! references), written once: each type names how it reaches its stream. The owned halves
+//! (`net/split.rs`) delegate to the references.
 //!
 //! A stream type provides `poll_read_shared`, `poll_read_vectored_shared`,
 //! `poll_write_shared`, `poll_write_vectored_shared` and `shutdown_write`, all on `&self`.

@@ -1,6 +1,5 @@
 //! [`UdpSocket`]: sending and receiving UDP datagrams.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
@@ -65,7 +64,7 @@ impl UdpSocket {
     /// Sends `buf` as one datagram to the connected peer, waiting for room in the send
     /// buffer; returns the number of bytes sent.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.write_with(|socket| socket.send(buf)).await
     }
 
     /// Polls to send `buf` as one datagram to the connected peer.
@@ -76,7 +75,7 @@ impl UdpSocket {
     /// Receives one datagram from the connected peer into `buf`, waiting until one arrives;
     /// returns its length (at most `buf.len()`).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.read_with(|socket| socket.recv(buf)).await
     }
 
     /// Polls to receive one datagram from the connected peer.
@@ -93,7 +92,9 @@ impl UdpSocket {
                 "no addresses to send data to",
             ));
         };
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.io
+            .write_with(|socket| socket.send_to(buf, target))
+            .await
     }
 
     /// Polls to send `buf` as one datagram to `target`.
@@ -110,7 +111,7 @@ impl UdpSocket {
     /// Receives one datagram into `buf`, waiting until one arrives; returns its length and
     /// the address it came from.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|socket| socket.recv_from(buf)).await
     }
 
     /// Polls to receive one datagram and its sender's address.
@@ -125,7 +126,7 @@ impl UdpSocket {
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram in the queue: the next
     /// receive gets it again.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        self.io.read_with(|socket| socket.peek(buf)).await
     }
 
     /// Polls to peek at the next datagram from the connected peer.
@@ -136,7 +137,7 @@ impl UdpSocket {
     /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram in the queue: the
     /// next receive gets it again.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_peek_from(cx, buf)).await
+        self.io.read_with(|socket| socket.peek_from(buf)).await
     }
 
     /// Polls to peek at the next datagram and its sender's address.
@@ -261,5 +262,56 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
 impl std::os::fd::AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.io.get_ref().as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::executor::block_on;
+    use futures::stream::{FuturesUnordered, StreamExt};
+
+    use super::UdpSocket;
+    use crate::reactor::readiness::Direction;
+    use crate::time::timeout;
+
+    /// Waits abandoned at once, in rounds of this many tasks, so that a leak would grow
+    /// round after round.
+    const ROUND: usize = 10_000;
+    const ROUNDS: usize = 10;
+
+    #[test]
+    fn a_hundred_thousand_abandoned_waits_on_one_silent_socket_leave_no_waiter() {
+        block_on(async {
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            for round in 0..ROUNDS {
+                // Each task (so each waker) is distinct: nothing dedupes them.
+                let waits: FuturesUnordered<_> = (0..ROUND)
+                    .map(|_| async {
+                        let mut buf = [0; 16];
+                        timeout(Duration::from_millis(1), socket.recv_from(&mut buf)).await
+                    })
+                    .collect();
+                let timed_out = waits.filter(|result| futures::future::ready(result.is_err()));
+                assert_eq!(timed_out.count().await, ROUND, "nothing was sent");
+                assert_eq!(
+                    socket.io.waiter_count(Direction::Read),
+                    0,
+                    "round {round} left abandoned waiters behind"
+                );
+            }
+
+            // The socket still works: a datagram reaches a waiting receiver.
+            let sender = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let to = socket.local_addr().unwrap();
+            let mut buf = [0; 16];
+            let (received, sent) = futures::join!(socket.recv_from(&mut buf), async {
+                sender.send_to(b"still here", to).await
+            });
+            assert_eq!(sent.unwrap(), 10);
+            assert_eq!(&buf[..received.unwrap().0], b"still here");
+            assert_eq!(socket.io.waiter_count(Direction::Read), 0);
+        });
     }
 }

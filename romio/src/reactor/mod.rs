@@ -33,13 +33,16 @@
 mod driver;
 pub(crate) mod readiness;
 mod registration;
+mod timers;
+mod waiters;
 
 pub use driver::Driver;
-pub(crate) use registration::Registration;
+pub(crate) use registration::{Registration, Waiter};
+pub(crate) use timers::Timer;
 
 use std::cell::RefCell;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -47,8 +50,8 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Registry, Token};
 use slab::Slab;
 
-use crate::time::wheel::Wheel;
 use readiness::{ScheduledIo, flags_of, lock};
+use timers::Timers;
 
 /// Token of the reactor's own waker (never a slab index: indices are smaller).
 const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -56,6 +59,11 @@ const WAKER_TOKEN: Token = Token(usize::MAX);
 const INDEX_BITS: u32 = usize::BITS / 2;
 /// Mask of the slab index within a token.
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// Bits of a token's generation: all the high bits but the top one, so that no token can
+/// equal [`WAKER_TOKEN`] (`usize::MAX`).
+const GENERATION_BITS: u32 = usize::BITS - INDEX_BITS - 1;
+/// Mask of a generation, applied to the registration counter (which wraps at `u32`).
+const GENERATION_MASK: u32 = ((1u64 << GENERATION_BITS) - 1) as u32;
 /// Events fetched from the OS per turn at most; more wait for the next turn.
 const EVENTS_PER_TURN: usize = 1024;
 /// Name of the background thread.
@@ -73,14 +81,8 @@ pub(crate) struct Reactor {
     sources: Mutex<Slab<Arc<SourceEntry>>>,
     /// Generation handed to the next registration.
     next_generation: AtomicU32,
-    /// Pending timers, in ticks of one millisecond since `start`.
-    timers: Mutex<Wheel>,
-    /// The instant of tick zero.
-    start: Instant,
-    /// The tick at which the turning thread will stop waiting on its own; `0` while no
-    /// thread waits. Written and read under the `timers` lock, so a timer inserted while a
-    /// thread computes its wait is always seen by one side.
-    turner_deadline: AtomicU64,
+    /// The timers, and the deadline the turning thread waits for; reached through [`Timer`].
+    timers: Timers,
     /// Number of attached [`Driver`]s.
     drivers: AtomicUsize,
     /// Whether the background thread was started.
@@ -128,9 +130,7 @@ impl Reactor {
             }),
             sources: Mutex::new(Slab::new()),
             next_generation: AtomicU32::new(0),
-            timers: Mutex::new(Wheel::new()),
-            start: Instant::now(),
-            turner_deadline: AtomicU64::new(0),
+            timers: Timers::new(),
             drivers: AtomicUsize::new(0),
             background_started: AtomicBool::new(false),
             background_gate: Mutex::new(false),
@@ -144,8 +144,7 @@ impl Reactor {
         &self,
         source: &mut impl mio::event::Source,
     ) -> io::Result<(Token, Arc<SourceEntry>)> {
-        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed)
-            & ((1u64 << (usize::BITS - INDEX_BITS - 1)) - 1) as u32;
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let entry = Arc::new(SourceEntry {
             generation,
             io: ScheduledIo::new(),
@@ -184,46 +183,6 @@ impl Reactor {
         }
     }
 
-    // ----- timers -----
-
-    /// The first tick at or after `deadline`: a timer due then never fires early.
-    pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.start);
-        let ms = since.as_millis();
-        let exact = Duration::from_millis(ms as u64) == since;
-        u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2) + u64::from(!exact)
-    }
-
-    /// The last tick that has fully passed at `now`.
-    fn tick_before(&self, now: Instant) -> u64 {
-        now.saturating_duration_since(self.start).as_millis() as u64
-    }
-
-    /// Runs `f` on the timer wheel.
-    pub(crate) fn with_timers<R>(&self, f: impl FnOnce(&mut Wheel) -> R) -> R {
-        f(&mut lock(&self.timers))
-    }
-
-    /// Registers a timer due at `tick`, waking the turning thread if it would sleep past it.
-    pub(crate) fn insert_timer(&self, tick: u64, waker: Waker) -> crate::time::wheel::TimerKey {
-        let (key, interrupt) = {
-            let mut timers = lock(&self.timers);
-            let key = timers.insert(tick, waker);
-            let deadline = self.turner_deadline.load(Ordering::Relaxed);
-            let interrupt = deadline != 0 && tick < deadline;
-            if interrupt {
-                // One interruption is enough until the turner computes a new wait.
-                self.turner_deadline.store(0, Ordering::Relaxed);
-            }
-            (key, interrupt)
-        };
-        if interrupt {
-            self.wake();
-        }
-        self.ensure_driven();
-        key
-    }
-
     // ----- turning -----
 
     /// Wakes the thread that is turning (or makes the next turn return at once).
@@ -256,27 +215,9 @@ impl Reactor {
         TO_WAKE.with(|to_wake| {
             let mut to_wake = to_wake.borrow_mut();
             // Timers first: a due timer means no waiting for I/O.
-            let now = Instant::now();
-            let (wait, timers_pending) = {
-                let mut timers = lock(&self.timers);
-                timers.advance(self.tick_before(now), &mut to_wake);
-                let next_expiration = timers.next_expiration();
-                let mut wait = timeout;
-                if !to_wake.is_empty() {
-                    wait = Some(Duration::ZERO);
-                } else if let Some(tick) = next_expiration {
-                    let at = self.start + Duration::from_millis(tick);
-                    let until = at.saturating_duration_since(now);
-                    wait = Some(wait.map_or(until, |w| w.min(until)));
-                }
-                let deadline = match wait {
-                    None => u64::MAX,
-                    Some(w) if w.is_zero() => 0,
-                    Some(w) => self.tick_at_or_after(now + w).max(1),
-                };
-                self.turner_deadline.store(deadline, Ordering::Relaxed);
-                (wait, next_expiration.is_some())
-            };
+            let (wait, timers_pending) =
+                self.timers
+                    .before_wait(Instant::now(), timeout, &mut to_wake);
 
             let TurnState { poll, events } = &mut *state;
             if let Err(error) = poll.poll(events, wait) {
@@ -285,7 +226,7 @@ impl Reactor {
                 debug_assert_eq!(error.kind(), io::ErrorKind::Interrupted, "{error}");
                 events.clear();
             }
-            self.turner_deadline.store(0, Ordering::Relaxed);
+            self.timers.after_wait();
 
             if !events.is_empty() {
                 let sources = lock(&self.sources);
@@ -297,8 +238,7 @@ impl Reactor {
             // Timers inserted during the wait are not due yet (an earlier one interrupts the
             // wait and is seen next turn), so with none pending before, there is nothing to fire.
             if timers_pending && (wait.is_some_and(|w| !w.is_zero()) || !events.is_empty()) {
-                let mut timers = lock(&self.timers);
-                timers.advance(self.tick_before(Instant::now()), &mut to_wake);
+                self.timers.fire_due(Instant::now(), &mut to_wake);
             }
         });
         // Release the turn before running any waker: a waker may run user code.
@@ -347,7 +287,7 @@ impl Reactor {
 
     /// Whether anything is registered that needs the reactor turned.
     fn has_waiters(&self) -> bool {
-        !lock(&self.sources).is_empty() || lock(&self.timers).len() > 0
+        !lock(&self.sources).is_empty() || self.timers.len() > 0
     }
 
     pub(crate) fn attach_driver(&self) {
@@ -393,6 +333,7 @@ impl std::fmt::Debug for Reactor {
 #[cfg(test)]
 mod tests {
     use super::readiness::{Direction, READABLE};
+    use super::waiters::Slot;
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::task::{Context, Poll, Wake};
@@ -435,14 +376,18 @@ mod tests {
         let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
         let waker = Waker::from(wakes.clone());
         let mut cx = Context::from_waker(&waker);
-        let Poll::Ready(optimistic) = new_entry.io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(optimistic) =
+            new_entry
+                .io
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
+        else {
             panic!("a new source starts out readable");
         };
         new_entry.io.clear(optimistic);
         assert!(
             new_entry
                 .io
-                .poll_ready(&mut cx, Direction::Read)
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
                 .is_pending()
         );
 
@@ -452,7 +397,7 @@ mod tests {
         assert!(
             new_entry
                 .io
-                .poll_ready(&mut cx, Direction::Read)
+                .poll_ready(&mut cx, Direction::Read, Slot::Poller)
                 .is_pending()
         );
 
@@ -464,21 +409,5 @@ mod tests {
             reactor.deregister(&mut source).unwrap();
             reactor.release(token);
         }
-    }
-
-    #[test]
-    fn deadlines_round_up_to_the_next_tick() {
-        let reactor = Reactor::get();
-        let start = reactor.start;
-        assert_eq!(reactor.tick_at_or_after(start), 0);
-        assert_eq!(
-            reactor.tick_at_or_after(start + Duration::from_millis(3)),
-            3
-        );
-        assert_eq!(
-            reactor.tick_at_or_after(start + Duration::from_micros(3001)),
-            4
-        );
-        assert_eq!(reactor.tick_before(start + Duration::from_micros(3999)), 3);
     }
 }

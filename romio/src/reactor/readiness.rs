@@ -6,11 +6,16 @@
 //! operation fail with `WouldBlock`, and only if no event arrived since it read the
 //! readiness (the tick still matches): an event that lands between the failed syscall and
 //! the clear is never lost.
+//!
+//! The waiters of each direction live in a [`WaitList`]; see `waiters.rs` for which waits
+//! get a slot of their own (every `async` operation) and which share one (`poll_*` methods).
 
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::waiters::{Slot, WaitKey, WaitList};
 
 /// The source can be read without blocking (or a read reports an error or end of stream).
 pub(crate) const READABLE: usize = 1 << 0;
@@ -79,8 +84,17 @@ impl ReadyEvent {
 /// direction's waiters are woken by its event.
 #[derive(Default)]
 struct Waiters {
-    readers: Vec<Waker>,
-    writers: Vec<Waker>,
+    readers: WaitList,
+    writers: WaitList,
+}
+
+impl Waiters {
+    fn of(&mut self, direction: Direction) -> &mut WaitList {
+        match direction {
+            Direction::Read => &mut self.readers,
+            Direction::Write => &mut self.writers,
+        }
+    }
 }
 
 /// Readiness and waiters of one registered source, shared by the source and the reactor.
@@ -121,36 +135,63 @@ impl ScheduledIo {
         }
         let mut waiters = lock(&self.waiters);
         if flags & READ_MASK != 0 {
-            wake.append(&mut waiters.readers);
+            waiters.readers.take_all(wake);
         }
         if flags & WRITE_MASK != 0 {
-            wake.append(&mut waiters.writers);
+            waiters.writers.take_all(wake);
         }
     }
 
-    /// Ready if the source is ready in `direction`; otherwise stores the task's waker.
+    /// Ready if the source is ready in `direction`; otherwise stores the task's waker in
+    /// `slot` (see `waiters.rs`).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        mut slot: Slot<'_>,
     ) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready(direction) {
             return Poll::Ready(event);
         }
-        let mut waiters = lock(&self.waiters);
-        let list = match direction {
-            Direction::Read => &mut waiters.readers,
-            Direction::Write => &mut waiters.writers,
+        let waker = cx.waker();
+        // A waker is cloned only outside the lock (a clone may run any code), and only if
+        // the slot does not already hold one for this task: lock, look, maybe clone and
+        // lock again.
+        let mut fresh: Option<Waker> = None;
+        let (ready, replaced) = loop {
+            let mut waiters = lock(&self.waiters);
+            let list = waiters.of(direction);
+            let replaced = if list.holds(&slot, waker) {
+                None
+            } else if let Some(fresh) = fresh.take() {
+                list.store(slot.reborrow(), fresh)
+            } else {
+                drop(waiters);
+                fresh = Some(waker.clone());
+                continue;
+            };
+            // The reactor sets readiness before it takes the waiters' lock: checking again
+            // while holding the lock closes the window between the first check and storing
+            // the waker.
+            break (self.ready(direction), replaced);
         };
-        if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
-            list.push(cx.waker().clone());
-        }
-        // The reactor sets readiness before it takes the waiters' lock: checking again while
-        // holding the lock closes the window between the first check and storing the waker.
-        match self.ready(direction) {
+        drop(replaced);
+        match ready {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,
         }
+    }
+
+    /// Removes the keyed waiter `key` (its wait was dropped), unless an event already took it.
+    pub(crate) fn remove_waiter(&self, direction: Direction, key: WaitKey) {
+        let waker = lock(&self.waiters).of(direction).remove(key);
+        drop(waker);
+    }
+
+    /// Wakers stored for `direction`: the poller's, if any, and one per keyed waiter.
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self, direction: Direction) -> usize {
+        lock(&self.waiters).of(direction).len()
     }
 
     /// The current readiness in `direction`, if any.
@@ -182,7 +223,7 @@ impl ScheduledIo {
         }
     }
 
-    /// Drops the stored wakers (the source is going away).
+    /// Drops the stored wakers (the source is going away), after unlocking.
     pub(crate) fn clear_waiters(&self) {
         let waiters = std::mem::take(&mut *lock(&self.waiters));
         drop(waiters);
@@ -204,7 +245,7 @@ impl std::fmt::Debug for ScheduledIo {
 }
 
 /// Locks a mutex, ignoring poisoning: no code holding these locks can panic halfway
-/// through an update (they only move `Option<Waker>`s).
+/// through an update (they only move wakers and compare them).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -260,12 +301,18 @@ mod tests {
         let io = ScheduledIo::new();
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
-        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read, Slot::Poller) else {
             panic!("a new source is optimistically readable");
         };
         io.clear(event);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
-        assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read, Slot::Poller)
+                .is_pending()
+        );
+        assert!(
+            io.poll_ready(&mut cx, Direction::Write, Slot::Poller)
+                .is_ready()
+        );
     }
 
     #[test]
@@ -273,13 +320,16 @@ mod tests {
         let io = ScheduledIo::new();
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
-        let Poll::Ready(stale) = io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(stale) = io.poll_ready(&mut cx, Direction::Read, Slot::Poller) else {
             panic!("ready");
         };
         let mut wake = Vec::new();
         io.dispatch(READABLE, &mut wake);
         io.clear(stale);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read, Slot::Poller)
+                .is_ready()
+        );
     }
 
     #[test]
@@ -289,11 +339,11 @@ mod tests {
         let (writes, ww) = waker();
         for (w, dir) in [(&rw, Direction::Read), (&ww, Direction::Write)] {
             let mut cx = Context::from_waker(w);
-            let Poll::Ready(event) = io.poll_ready(&mut cx, dir) else {
+            let Poll::Ready(event) = io.poll_ready(&mut cx, dir, Slot::Poller) else {
                 panic!("ready");
             };
             io.clear(event);
-            assert!(io.poll_ready(&mut cx, dir).is_pending());
+            assert!(io.poll_ready(&mut cx, dir, Slot::Poller).is_pending());
         }
         let mut wake = Vec::new();
         io.dispatch(WRITABLE, &mut wake);
@@ -312,11 +362,14 @@ mod tests {
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
         io.dispatch(ERROR, &mut wake);
-        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read, Slot::Poller) else {
             panic!("an error wakes readers");
         };
         io.clear(event);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read, Slot::Poller)
+                .is_pending()
+        );
     }
 
     #[test]
@@ -326,38 +379,82 @@ mod tests {
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
         io.dispatch(READABLE | READ_CLOSED, &mut wake);
-        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(event) = io.poll_ready(&mut cx, Direction::Read, Slot::Poller) else {
             panic!("ready");
         };
         io.clear(event.data_only());
         assert!(
-            io.poll_ready(&mut cx, Direction::Read).is_ready(),
+            io.poll_ready(&mut cx, Direction::Read, Slot::Poller)
+                .is_ready(),
             "end of stream lost"
         );
     }
 
     #[test]
-    fn several_readers_all_wake() {
+    fn several_readers_with_keys_all_wake_and_a_dropped_one_leaves_nothing() {
         let io = ScheduledIo::new();
         let (first, w1) = waker();
         let (second, w2) = waker();
-        let Poll::Ready(event) = io.poll_ready(&mut Context::from_waker(&w1), Direction::Read)
+        let (third, w3) = waker();
+        let (mut k1, mut k2, mut k3) = (None, None, None);
+        let Poll::Ready(event) =
+            io.poll_ready(&mut Context::from_waker(&w1), Direction::Read, Slot::Poller)
         else {
             panic!("ready");
         };
         io.clear(event);
-        assert!(
-            io.poll_ready(&mut Context::from_waker(&w1), Direction::Read)
-                .is_pending()
+        for (w, key) in [(&w1, &mut k1), (&w2, &mut k2), (&w3, &mut k3)] {
+            let mut cx = Context::from_waker(w);
+            assert!(
+                io.poll_ready(&mut cx, Direction::Read, Slot::Keyed(key))
+                    .is_pending()
+            );
+            // Polling again with the same task stores nothing more.
+            assert!(
+                io.poll_ready(&mut cx, Direction::Read, Slot::Keyed(key))
+                    .is_pending()
+            );
+        }
+        assert_eq!(io.waiter_count(Direction::Read), 3);
+        io.remove_waiter(Direction::Read, k3.unwrap());
+        assert_eq!(io.waiter_count(Direction::Read), 2);
+        drop(w3);
+        assert_eq!(
+            Arc::strong_count(&third),
+            1,
+            "the dropped wait kept its waker"
         );
-        assert!(
-            io.poll_ready(&mut Context::from_waker(&w2), Direction::Read)
-                .is_pending()
-        );
+
         let mut wake = Vec::new();
         io.dispatch(READABLE, &mut wake);
+        assert_eq!(io.waiter_count(Direction::Read), 0);
         wake_all(&mut wake);
         assert_eq!(first.0.load(Ordering::SeqCst), 1);
         assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert_eq!(third.0.load(Ordering::SeqCst), 0);
+        // The woken waits' keys are stale now: removing them touches nothing.
+        io.remove_waiter(Direction::Read, k1.unwrap());
+        assert_eq!(io.waiter_count(Direction::Read), 0);
+    }
+
+    #[test]
+    fn pollers_share_one_slot_per_direction() {
+        let io = ScheduledIo::new();
+        let (_, w) = waker();
+        let Poll::Ready(event) =
+            io.poll_ready(&mut Context::from_waker(&w), Direction::Read, Slot::Poller)
+        else {
+            panic!("ready");
+        };
+        io.clear(event);
+        for _ in 0..1000 {
+            let (_, other) = waker();
+            let mut cx = Context::from_waker(&other);
+            assert!(
+                io.poll_ready(&mut cx, Direction::Read, Slot::Poller)
+                    .is_pending()
+            );
+        }
+        assert_eq!(io.waiter_count(Direction::Read), 1);
     }
 }

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 
-use crate::reactor::Reactor;
-use crate::time::wheel::TimerKey;
+use crate::reactor::Timer;
 
 /// A stream that yields at once, then every `period`.
 ///
@@ -50,20 +49,21 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
     Interval {
         period,
         next: start,
-        key: None,
+        timer: Timer::new(),
     }
 }
 
 /// Ticks every period; see [`interval`]. Also a [`Stream`] of the scheduled instants.
 ///
-/// Its timer registration is kept from tick to tick and moved, not re-created.
+/// It registers a timer for the next tick when polled before that tick, and removes it when
+/// the tick is taken or the interval dropped.
 #[derive(Debug)]
 pub struct Interval {
     period: Duration,
     /// The instant of the next tick.
     next: Instant,
-    /// The registration in the reactor's timers, while one exists.
-    key: Option<TimerKey>,
+    /// The registration for `next` in the reactor's timers, while one exists.
+    timer: Timer,
 }
 
 impl Interval {
@@ -74,25 +74,18 @@ impl Interval {
 
     /// Polls for the next tick.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        let reactor = Reactor::get();
-        match self.key {
-            Some(key) if !reactor.with_timers(|timers| timers.poll_fired(key, cx.waker())) => {
+        if self.timer.is_registered() {
+            if self.timer.poll_fired(cx.waker()).is_pending() {
                 return Poll::Pending;
             }
-            Some(_) => {}
-            None if Instant::now() < self.next => {
-                let tick = reactor.tick_at_or_after(self.next);
-                self.key = Some(reactor.insert_timer(tick, cx.waker().clone()));
-                return Poll::Pending;
-            }
-            None => {}
+        } else if Instant::now() < self.next {
+            self.timer.insert(self.next, cx.waker());
+            return Poll::Pending;
         }
+        // The timer fired (and so is unregistered) or was never needed: the tick is due. The
+        // next poll registers for the tick after, which wakes the turning thread if needed.
         let scheduled = self.next;
         self.next = self.following(scheduled, Instant::now());
-        if let Some(key) = self.key {
-            let tick = reactor.tick_at_or_after(self.next);
-            reactor.with_timers(|timers| timers.reset(key, tick, cx.waker()));
-        }
         Poll::Ready(scheduled)
     }
 
@@ -116,22 +109,11 @@ impl Interval {
         self.period
     }
 
-    /// Restarts the interval: the next tick is one period from now.
+    /// Restarts the interval: the next tick is one period from now. A task waiting for a
+    /// tick is woken then.
     pub fn reset(&mut self) {
-        self.unregister();
         self.next = Instant::now() + self.period;
-    }
-
-    fn unregister(&mut self) {
-        if let Some(key) = self.key.take() {
-            Reactor::get().with_timers(|timers| timers.remove(key));
-        }
-    }
-}
-
-impl Drop for Interval {
-    fn drop(&mut self) {
-        self.unregister();
+        self.timer.reset(self.next);
     }
 }
 

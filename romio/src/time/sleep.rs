@@ -5,8 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::reactor::Reactor;
-use crate::time::wheel::TimerKey;
+use crate::reactor::Timer;
 
 /// Waits until `duration` has elapsed.
 ///
@@ -29,7 +28,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
-        key: None,
+        timer: Timer::new(),
     }
 }
 
@@ -42,7 +41,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     /// The registration in the reactor's timers, while one exists.
-    key: Option<TimerKey>,
+    timer: Timer,
 }
 
 impl Sleep {
@@ -56,16 +55,28 @@ impl Sleep {
         Instant::now() >= self.deadline
     }
 
-    /// Moves the deadline; the future may be polled again after it completed.
+    /// Moves the deadline, earlier or later; the future may be polled again after it
+    /// completed.
+    ///
+    /// A `Sleep` that is waiting keeps its registration: the task that last polled it is
+    /// woken at the new deadline, even if it does not poll in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut sleep = romio::time::sleep(Duration::from_secs(60));
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// sleep.reset(soon);
+    /// (&mut sleep).await;
+    /// assert!(Instant::now() >= soon);
+    /// # });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.unregister();
         self.deadline = deadline;
-    }
-
-    fn unregister(&mut self) {
-        if let Some(key) = self.key.take() {
-            Reactor::get().with_timers(|timers| timers.remove(key));
-        }
+        self.timer.reset(deadline);
     }
 }
 
@@ -73,37 +84,14 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let reactor = Reactor::get();
-        match self.key {
-            None => {
-                if Instant::now() >= self.deadline {
-                    return Poll::Ready(());
-                }
-                let tick = reactor.tick_at_or_after(self.deadline);
-                self.key = Some(reactor.insert_timer(tick, cx.waker().clone()));
-                Poll::Pending
-            }
-            Some(key) => {
-                let fired = reactor.with_timers(|timers| {
-                    let fired = timers.poll_fired(key, cx.waker());
-                    if fired {
-                        timers.remove(key);
-                    }
-                    fired
-                });
-                if fired {
-                    self.key = None;
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }
+        if self.timer.is_registered() {
+            return self.timer.poll_fired(cx.waker());
         }
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        self.unregister();
+        if Instant::now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let deadline = self.deadline;
+        self.timer.insert(deadline, cx.waker());
+        Poll::Pending
     }
 }

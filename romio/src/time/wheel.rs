@@ -8,16 +8,19 @@
 //!
 //! Guarantees:
 //! - **Never early.** A timer due at tick `w` fires during the first `advance(now)` with
-//!   `now >= w`, never before. A timer inserted (or reset) with `w <= elapsed()` is due at once
-//!   and fires during the next `advance`, whatever its `now`.
-//! - **Exactly once.** Every pending timer fires exactly once unless it is removed or reset
-//!   first; `reset` makes a timer pending again under the same key, and it then fires once more.
+//!   `now >= w`, never before. A timer inserted (or rescheduled) with `w <= elapsed()` is due
+//!   at once and fires during the next `advance`, whatever its `now`.
+//! - **Exactly once.** Every pending timer fires exactly once unless it is removed first;
+//!   `reschedule` moves a pending timer under the same key, and it then fires once, at its new
+//!   deadline.
 //! - **Deadline order.** Wakers of timers with distinct deadlines fired by one `advance` are
 //!   pushed in deadline order.
 //! - **Stale keys are harmless.** A [`TimerKey`] carries a generation, so a key kept after
 //!   `remove` never touches a timer that later reuses the same slab slot.
-//! - **No waking under the caller's lock.** `advance` only collects wakers; the caller wakes
-//!   them after releasing the mutex that guards the wheel.
+//! - **No waker code under the caller's lock.** The wheel never wakes, clones or drops a
+//!   waker it was given: `advance` collects the wakers it fires, `remove` and `replace_waker`
+//!   hand back the ones they take out, and `poll_fired` only compares. The caller wakes or
+//!   drops them after releasing the mutex that guards the wheel (see `reactor/timers.rs`).
 //!
 //! What callers must do: call `remove` exactly once per key (on completion or drop); a fired
 //! timer stays stored, in state fired, until then, so that its owner can observe the firing.
@@ -71,6 +74,17 @@ pub(crate) struct TimerKey {
     index: usize,
     /// The insertion count at the entry's creation; a reused slot gets a fresh one.
     generation: u64,
+}
+
+/// What [`Wheel::poll_fired`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Polled {
+    /// The timer fired (or the key is stale).
+    Fired,
+    /// Pending, and its stored waker wakes the same task as the one given.
+    Pending,
+    /// Pending, with a waker of another task: [`Wheel::replace_waker`] should store the new one.
+    WakerDiffers,
 }
 
 /// Where an entry is filed.
@@ -164,48 +178,46 @@ impl Wheel {
         TimerKey { index, generation }
     }
 
-    /// Replaces the stored waker of a pending timer (no clone when it `will_wake` the same
-    /// task). Returns true if the timer has already fired; then nothing is stored. A stale key
-    /// reads as fired, so that a confused owner completes instead of hanging.
-    pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        let Some(entry) = self.live_mut(key) else {
-            return true;
-        };
-        match &mut entry.waker {
-            None => true,
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
-                }
-                false
-            }
+    /// Whether the timer has fired, and if not, whether it stores a waker that wakes the same
+    /// task as `waker`. Clones and drops nothing, so it runs no waker code under the caller's
+    /// lock. A stale key reads as fired, so that a confused owner completes instead of hanging.
+    pub(crate) fn poll_fired(&self, key: TimerKey, waker: &Waker) -> Polled {
+        match self.live(key).map(|entry| &entry.waker) {
+            None | Some(None) => Polled::Fired,
+            Some(Some(stored)) if stored.will_wake(waker) => Polled::Pending,
+            Some(Some(_)) => Polled::WakerDiffers,
+        }
+    }
+
+    /// Stores `waker` in a pending timer and hands back the waker it replaces, for the caller
+    /// to drop after unlocking. A fired timer (or a stale key) stores nothing: `waker` comes
+    /// back as the error.
+    pub(crate) fn replace_waker(&mut self, key: TimerKey, waker: Waker) -> Result<Waker, Waker> {
+        match self.live_mut(key).map(|entry| &mut entry.waker) {
+            Some(Some(stored)) => Ok(std::mem::replace(stored, waker)),
+            None | Some(None) => Err(waker),
         }
     }
 
     /// Removes the timer whatever its state (pending or fired); a stale key is a no-op.
-    /// Returns true if it had fired.
-    pub(crate) fn remove(&mut self, key: TimerKey) -> bool {
-        if self.live_mut(key).is_none() {
+    /// Returns the waker of a timer that was still pending, for the caller to drop after
+    /// unlocking; `None` if it had fired or the key is stale.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+        self.live_mut(key)?;
+        self.unlink(key.index);
+        self.entries.remove(key.index).waker
+    }
+
+    /// Moves a pending timer to deadline `when`, keeping its waker and its key. Returns
+    /// false, changing nothing, if the timer has fired or the key is stale.
+    pub(crate) fn reschedule(&mut self, key: TimerKey, when: u64) -> bool {
+        if self.live_mut(key).is_none_or(|entry| entry.waker.is_none()) {
             return false;
         }
         self.unlink(key.index);
-        self.entries.remove(key.index).place == Place::Fired
-    }
-
-    /// Moves a timer (pending or fired) to deadline `when` with `waker`, and makes it pending
-    /// again; its key stays valid. A stale key is a no-op.
-    pub(crate) fn reset(&mut self, key: TimerKey, when: u64, waker: &Waker) {
-        if self.live_mut(key).is_none() {
-            return;
-        }
-        self.unlink(key.index);
-        let entry = &mut self.entries[key.index];
-        entry.when = when;
-        match &mut entry.waker {
-            Some(stored) if stored.will_wake(waker) => {}
-            stored => *stored = Some(waker.clone()),
-        }
+        self.entries[key.index].when = when;
         self.file(key.index);
+        true
     }
 
     /// The tick at which `advance` next has something to do: `elapsed()` while a timer is
@@ -247,6 +259,13 @@ impl Wheel {
     }
 
     /// The entry `key` names, unless the key is stale.
+    fn live(&self, key: TimerKey) -> Option<&Entry> {
+        self.entries
+            .get(key.index)
+            .filter(|entry| entry.generation == key.generation)
+    }
+
+    /// The entry `key` names, mutably, unless the key is stale.
     fn live_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
         self.entries
             .get_mut(key.index)

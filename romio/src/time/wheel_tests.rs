@@ -74,13 +74,16 @@ impl XorShift {
 fn a_timer_fires_at_its_deadline_and_stays_until_removed() {
     let mut h = Harness::at(0);
     let key = h.insert(7, 10);
-    assert!(!h.wheel.poll_fired(key, &h.waker(7)));
+    assert_eq!(h.wheel.poll_fired(key, &h.waker(7)), Polled::WakerDiffers);
     assert_eq!(h.advance(9), []);
     assert_eq!(h.advance(10), [7]);
     assert_eq!(h.advance(1_000), []);
     assert_eq!(h.wheel.len(), 1);
-    assert!(h.wheel.poll_fired(key, &h.waker(7)));
-    assert!(h.wheel.remove(key));
+    assert_eq!(h.wheel.poll_fired(key, &h.waker(7)), Polled::Fired);
+    assert!(
+        h.wheel.remove(key).is_none(),
+        "a fired timer holds no waker"
+    );
     assert_eq!(h.wheel.len(), 0);
 }
 
@@ -88,7 +91,10 @@ fn a_timer_fires_at_its_deadline_and_stays_until_removed() {
 fn a_removed_pending_timer_never_fires() {
     let mut h = Harness::at(0);
     let key = h.insert(1, 100);
-    assert!(!h.wheel.remove(key));
+    assert!(
+        h.wheel.remove(key).is_some(),
+        "a pending timer gives its waker back"
+    );
     assert_eq!(h.wheel.next_expiration(), None);
     assert_eq!(h.advance(u64::MAX), []);
 }
@@ -187,7 +193,7 @@ fn a_jump_of_millions_of_ticks_skips_empty_ticks() {
 }
 
 #[test]
-fn poll_fired_swaps_in_a_new_waker_and_keeps_no_stale_one() {
+fn poll_fired_compares_and_replace_waker_hands_the_old_one_back() {
     let mut h = Harness::at(0);
     let same = Arc::new(Tag {
         id: 1,
@@ -196,39 +202,53 @@ fn poll_fired_swaps_in_a_new_waker_and_keeps_no_stale_one() {
     let key = h.wheel.insert(5, Waker::from(same.clone()));
     let waker = Waker::from(same.clone());
     assert_eq!(Arc::strong_count(&same), 3);
-    assert!(!h.wheel.poll_fired(key, &waker));
-    assert_eq!(Arc::strong_count(&same), 3, "kept two copies of one waker");
-    assert!(!h.wheel.poll_fired(key, &h.waker(2)));
-    assert_eq!(Arc::strong_count(&same), 2, "kept the replaced waker");
+    assert_eq!(h.wheel.poll_fired(key, &waker), Polled::Pending);
+    assert_eq!(Arc::strong_count(&same), 3, "poll_fired cloned a waker");
+    assert_eq!(h.wheel.poll_fired(key, &h.waker(2)), Polled::WakerDiffers);
+    let old = h.wheel.replace_waker(key, h.waker(2)).expect("pending");
+    assert_eq!(
+        Arc::strong_count(&same),
+        3,
+        "the wheel dropped the replaced waker"
+    );
+    drop(old);
+    assert_eq!(Arc::strong_count(&same), 2, "the replaced waker was kept");
     assert_eq!(h.advance(5), [2]);
+    let refused = h.wheel.replace_waker(key, h.waker(3));
+    assert!(refused.is_err(), "a fired timer takes no waker");
 }
 
 #[test]
-fn reset_makes_a_fired_or_pending_timer_pending_again() {
+fn reschedule_moves_a_pending_timer_and_leaves_a_fired_one() {
     let mut h = Harness::at(0);
     let key = h.insert(1, 10);
-    assert_eq!(h.advance(10), [1]);
-    h.wheel.reset(key, 20, &h.waker(1));
-    assert!(!h.wheel.poll_fired(key, &h.waker(1)));
-    h.wheel.reset(key, 1 << 40, &h.waker(2));
+    assert!(h.wheel.reschedule(key, 1 << 40));
     assert_eq!(h.advance(1 << 39), []);
-    assert_eq!(h.advance(1 << 40), [2]);
-    assert!(h.wheel.remove(key));
+    assert!(h.wheel.reschedule(key, (1 << 39) + 5), "moved earlier");
+    assert_eq!(h.advance((1 << 39) + 5), [1]);
+    assert!(
+        !h.wheel.reschedule(key, 1 << 41),
+        "a fired timer is not moved"
+    );
+    assert_eq!(h.wheel.poll_fired(key, &h.waker(1)), Polled::Fired);
+    assert_eq!(h.advance(u64::MAX), []);
+    assert!(h.wheel.remove(key).is_none());
 }
 
 #[test]
 fn a_stale_key_touches_nothing_after_its_slot_is_reused() {
     let mut h = Harness::at(0);
     let stale = h.insert(1, 10);
-    h.wheel.remove(stale);
+    assert!(h.wheel.remove(stale).is_some());
     let fresh = h.insert(2, 10);
     assert_eq!(stale.index, fresh.index, "the slab slot should be reused");
-    assert!(!h.wheel.remove(stale));
-    assert!(h.wheel.poll_fired(stale, &h.waker(1)));
-    h.wheel.reset(stale, 1_000, &h.waker(1));
+    assert!(h.wheel.remove(stale).is_none());
+    assert_eq!(h.wheel.poll_fired(stale, &h.waker(1)), Polled::Fired);
+    assert!(h.wheel.replace_waker(stale, h.waker(1)).is_err());
+    assert!(!h.wheel.reschedule(stale, 1_000));
     assert_eq!(h.wheel.len(), 1);
     assert_eq!(h.advance(10), [2]);
-    assert!(h.wheel.remove(fresh));
+    assert!(h.wheel.remove(fresh).is_none());
 }
 
 #[test]
@@ -274,7 +294,7 @@ fn random_deadline(rng: &mut XorShift, elapsed: u64) -> u64 {
 }
 
 #[test]
-fn matches_a_model_under_random_inserts_removes_resets_and_advances() {
+fn matches_a_model_under_random_inserts_removes_reschedules_and_advances() {
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let mut h = Harness::at(0);
     let mut model: BTreeMap<usize, Model> = BTreeMap::new();
@@ -298,18 +318,25 @@ fn matches_a_model_under_random_inserts_removes_resets_and_advances() {
             }
             (4 | 5, Some(pick)) => {
                 let timer = model.remove(&pick).unwrap();
-                assert_eq!(h.wheel.remove(timer.key), timer.pending.is_none());
+                let waker = h.wheel.remove(timer.key);
+                assert_eq!(waker.is_some(), timer.pending.is_some());
             }
             (6, Some(pick)) => {
                 let when = random_deadline(&mut rng, elapsed);
                 let timer = model.get_mut(&pick).unwrap();
-                h.wheel.reset(timer.key, when, &h.waker(pick));
-                timer.pending = Some(when);
+                let moved = h.wheel.reschedule(timer.key, when);
+                assert_eq!(moved, timer.pending.is_some());
+                if moved {
+                    timer.pending = Some(when);
+                }
             }
             (7, Some(pick)) => {
                 let timer = &model[&pick];
-                let fired = h.wheel.poll_fired(timer.key, &h.waker(pick));
-                assert_eq!(fired, timer.pending.is_none());
+                let polled = h.wheel.poll_fired(timer.key, &h.waker(pick));
+                assert_eq!(polled == Polled::Fired, timer.pending.is_none());
+                if polled == Polled::WakerDiffers {
+                    assert!(h.wheel.replace_waker(timer.key, h.waker(pick)).is_ok());
+                }
             }
             (_, Some(_)) => {
                 let now = match rng.below(6) {

@@ -1,6 +1,5 @@
 //! [`TcpListener`]: accepts TCP connections.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -11,6 +10,8 @@ use futures_core::Stream;
 use super::TcpStream;
 use crate::io::Async;
 use crate::net::addr::each_addr;
+use crate::reactor::Waiter;
+use crate::reactor::readiness::Direction;
 
 /// A TCP socket server, listening for connections.
 ///
@@ -53,23 +54,25 @@ impl TcpListener {
 
     /// Waits for a connection and returns it with the peer's address.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let accepted = self.io.read_with(|listener| listener.accept()).await;
+        accepted.and_then(register)
     }
 
-    /// Polls for a connection.
+    /// Polls for a connection. Only the task of the last call that returned `Pending` is
+    /// woken: tasks accepting at the same time should use [`accept`](Self::accept) or
+    /// [`incoming`](Self::incoming), which wait with a slot each.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        match self.io.poll_read_with(cx, |listener| listener.accept()) {
-            Poll::Ready(Ok((stream, addr))) => {
-                Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, addr)))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => Poll::Pending,
-        }
+        self.io
+            .poll_read_with(cx, |listener| listener.accept())
+            .map(|accepted| accepted.and_then(register))
     }
 
     /// A stream of incoming connections; it never ends (an `accept` error is an item).
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+        Incoming {
+            listener: self,
+            waiter: self.io.waiter(Direction::Read),
+        }
     }
 
     /// The address this listener is bound to (with the real port when bound to port 0).
@@ -122,6 +125,8 @@ impl std::os::fd::AsRawFd for TcpListener {
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {
+    /// Its own place among the listener's waiters, removed when the stream is dropped.
+    waiter: Waiter<'a>,
     listener: &'a TcpListener,
 }
 
@@ -129,8 +134,15 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|accepted| Some(accepted.map(|(stream, _)| stream)))
+        let Incoming { listener, waiter } = self.get_mut();
+        listener
+            .io
+            .poll_with(cx, waiter, |listener| listener.accept())
+            .map(|accepted| Some(accepted.and_then(register).map(|(stream, _)| stream)))
     }
+}
+
+/// Registers an accepted connection with the reactor.
+fn register<A>((stream, addr): (mio::net::TcpStream, A)) -> io::Result<(TcpStream, A)> {
+    Ok((TcpStream::from_mio(stream)?, addr))
 }

@@ -1,6 +1,5 @@
 //! [`TcpStream`]: a TCP connection.
 
-use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -9,10 +8,11 @@ use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
+use super::{OwnedReadHalf, OwnedWriteHalf};
 use crate::io::Async;
 use crate::net::addr::each_addr;
 use crate::net::socket_options;
+use crate::net::split::{self, SplitStream};
 use crate::net::stream_io::{impl_stream_read, impl_stream_write};
 
 /// A TCP connection.
@@ -127,7 +127,7 @@ impl TcpStream {
 
     /// Receives data without removing it from the queue, waiting until some arrives.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        self.io.read_with(|stream| stream.peek(buf)).await
     }
 
     /// Polls for data to peek at.
@@ -148,7 +148,7 @@ impl TcpStream {
     /// Splits the stream into a reading and a writing half that can move to different
     /// tasks. No lock is involved: both halves share the stream.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split_owned(self)
+        split::split(self)
     }
 
     /// Deregisters the stream and turns it into a `std` stream, left non-blocking.
@@ -217,3 +217,27 @@ impl_stream_read!(TcpStream, |this| this);
 impl_stream_read!(&TcpStream, |this| *this);
 impl_stream_write!(TcpStream, |this| this);
 impl_stream_write!(&TcpStream, |this| *this);
+
+impl SplitStream for TcpStream {
+    type Addr = SocketAddr;
+    const KIND: &'static str = "TCP";
+
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        TcpStream::peer_addr(self)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        TcpStream::local_addr(self)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        TcpStream::shutdown(self, how)
+    }
+}
+
+impl OwnedReadHalf {
+    /// Receives data without removing it from the queue.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream().peek(buf).await
+    }
+}

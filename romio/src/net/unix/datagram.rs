@@ -1,6 +1,5 @@
 //! [`UnixDatagram`]: sending and receiving Unix-domain datagrams.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
@@ -72,7 +71,7 @@ impl UnixDatagram {
     /// Sends `buf` as one datagram to the connected peer, waiting while the peer's queue is
     /// full; returns the number of bytes sent.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.write_with(|socket| socket.send(buf)).await
     }
 
     /// Polls to send `buf` as one datagram to the connected peer.
@@ -83,7 +82,7 @@ impl UnixDatagram {
     /// Receives one datagram into `buf`, waiting until one arrives; returns its length (at
     /// most `buf.len()`).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.read_with(|socket| socket.recv(buf)).await
     }
 
     /// Polls to receive one datagram.
@@ -95,7 +94,7 @@ impl UnixDatagram {
     /// full; returns the number of bytes sent.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.poll_send_to(cx, buf, path)).await
+        self.io.write_with(|socket| socket.send_to(buf, path)).await
     }
 
     /// Polls to send `buf` as one datagram to the socket bound at `path`.
@@ -112,7 +111,7 @@ impl UnixDatagram {
     /// Receives one datagram into `buf`, waiting until one arrives; returns its length and
     /// the sender's address (unnamed if the sender is not bound).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.read_with(|socket| socket.recv_from(buf)).await
     }
 
     /// Polls to receive one datagram and its sender's address.

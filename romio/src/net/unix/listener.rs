@@ -1,6 +1,5 @@
 //! [`UnixListener`]: accepts Unix-domain stream connections.
 
-use std::future::poll_fn;
 use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -11,6 +10,8 @@ use futures_core::Stream;
 
 use super::UnixStream;
 use crate::io::Async;
+use crate::reactor::Waiter;
+use crate::reactor::readiness::Direction;
 
 /// A Unix-domain socket server, listening for connections.
 ///
@@ -51,23 +52,25 @@ impl UnixListener {
 
     /// Waits for a connection and returns it with the peer's address (usually unnamed).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let accepted = self.io.read_with(|listener| listener.accept()).await;
+        accepted.and_then(register)
     }
 
-    /// Polls for a connection.
+    /// Polls for a connection. Only the task of the last call that returned `Pending` is
+    /// woken: tasks accepting at the same time should use [`accept`](Self::accept) or
+    /// [`incoming`](Self::incoming), which wait with a slot each.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        match self.io.poll_read_with(cx, |listener| listener.accept()) {
-            Poll::Ready(Ok((stream, addr))) => {
-                Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, addr)))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => Poll::Pending,
-        }
+        self.io
+            .poll_read_with(cx, |listener| listener.accept())
+            .map(|accepted| accepted.and_then(register))
     }
 
     /// A stream of incoming connections; it never ends (an `accept` error is an item).
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+        Incoming {
+            listener: self,
+            waiter: self.io.waiter(Direction::Read),
+        }
     }
 
     /// The address this listener is bound to.
@@ -108,6 +111,8 @@ impl std::os::fd::AsRawFd for UnixListener {
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {
+    /// Its own place among the listener's waiters, removed when the stream is dropped.
+    waiter: Waiter<'a>,
     listener: &'a UnixListener,
 }
 
@@ -115,8 +120,15 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<UnixStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|accepted| Some(accepted.map(|(stream, _)| stream)))
+        let Incoming { listener, waiter } = self.get_mut();
+        listener
+            .io
+            .poll_with(cx, waiter, |listener| listener.accept())
+            .map(|accepted| Some(accepted.and_then(register).map(|(stream, _)| stream)))
     }
+}
+
+/// Registers an accepted connection with the reactor.
+fn register<A>((stream, addr): (mio::net::UnixStream, A)) -> io::Result<(UnixStream, A)> {
+    Ok((UnixStream::from_mio(stream)?, addr))
 }

@@ -8,7 +8,6 @@
 
 mod datagram;
 mod listener;
-mod split;
 mod stream;
 
 pub use std::os::unix::net::SocketAddr;
@@ -16,5 +15,16 @@ pub use std::os::unix::net::SocketAddr;
 pub use crate::net::socket_options::UCred;
 pub use datagram::UnixDatagram;
 pub use listener::{Incoming, UnixListener};
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::UnixStream;
+
+/// The reading half of a [`UnixStream`], from [`UnixStream::into_split`].
+pub type OwnedReadHalf = crate::net::split::OwnedReadHalf<UnixStream>;
+
+/// The writing half of a [`UnixStream`], from [`UnixStream::into_split`].
+///
+/// Dropping it shuts down the writing side of the connection, so the peer sees end of
+/// stream; the reading half is unaffected.
+pub type OwnedWriteHalf = crate::net::split::OwnedWriteHalf<UnixStream>;
+
+/// The halves given to `reunite` came from different Unix streams; they are handed back.
+pub type ReuniteError = crate::net::split::ReuniteError<UnixStream>;

@@ -10,9 +10,10 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::UCred;
-use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
+use super::{OwnedReadHalf, OwnedWriteHalf};
 use crate::io::Async;
 use crate::net::socket_options;
+use crate::net::split::{self, SplitStream};
 use crate::net::stream_io::{impl_stream_read, impl_stream_write};
 
 /// A Unix-domain stream connection.
@@ -122,7 +123,7 @@ impl UnixStream {
     /// Splits the stream into a reading and a writing half that can move to different
     /// tasks. No lock is involved: both halves share the stream.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split_owned(self)
+        split::split(self)
     }
 
     /// Deregisters the stream and turns it into a `std` stream, left non-blocking.
@@ -190,3 +191,27 @@ impl_stream_read!(UnixStream, |this| this);
 impl_stream_read!(&UnixStream, |this| *this);
 impl_stream_write!(UnixStream, |this| this);
 impl_stream_write!(&UnixStream, |this| *this);
+
+impl SplitStream for UnixStream {
+    type Addr = SocketAddr;
+    const KIND: &'static str = "Unix";
+
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::peer_addr(self)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::local_addr(self)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        UnixStream::shutdown(self, how)
+    }
+}
+
+impl OwnedReadHalf {
+    /// The credentials of the process at the other end.
+    pub fn peer_cred(&self) -> io::Result<UCred> {
+        self.stream().peer_cred()
+    }
+}
