@@ -9,8 +9,7 @@ use http::header::{AsHeaderName, CONTENT_TYPE, COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
-use crate::middleware::Cookie;
-use crate::middleware::cookies;
+use crate::cookie::{self, Cookie};
 use crate::router::Params;
 use crate::server::ConnInfo;
 use crate::{Body, BodyError, Error, Result};
@@ -192,8 +191,8 @@ impl<State> Request<State> {
             .get_all(COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .flat_map(cookies::parse_pairs)
-            .map(|(name, value)| cookies::from_request(name, value))
+            .flat_map(cookie::parse_pairs)
+            .map(|(name, value)| cookie::from_request(name, value))
     }
 
     /// The app's state.

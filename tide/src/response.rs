@@ -4,7 +4,7 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::middleware::Cookie;
+use crate::Cookie;
 use crate::{Body, Error};
 
 /// An HTTP response: status, headers and body.

@@ -1,8 +1,7 @@
-//! The HTTP/1.1 wire format: request heads, body framing, and (soon) the connection engine.
+//! The HTTP/1.1 wire format, with no I/O: request heads, body framing, response heads.
 
 pub(crate) mod chunked;
 pub(crate) mod date;
 pub(crate) mod decoder;
-pub mod limits;
 pub(crate) mod request_head;
 pub(crate) mod response_head;

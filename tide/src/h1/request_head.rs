@@ -22,7 +22,7 @@ use std::mem::MaybeUninit;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 
-use super::limits::Limits;
+use crate::settings::HeadLimits as Limits;
 
 /// Header slots kept on the stack; a larger `max_headers` setting parses into the heap.
 const STACK_HEADER_SLOTS: usize = 128;

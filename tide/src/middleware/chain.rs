@@ -6,7 +6,7 @@ use http::StatusCode;
 
 use super::Middleware;
 use crate::endpoint::Endpoint;
-use crate::server::catch_panic::{CatchPanic, panic_message};
+use crate::panic::{CatchPanic, log_panic};
 use crate::{Error, Request, Response};
 
 /// A route's middleware, outermost first, and its endpoint; built once when the app is.
@@ -45,7 +45,7 @@ impl<State: Send + Sync + 'static> Next<State> {
         match CatchPanic::new(layer).await {
             Ok(result) => result.unwrap_or_else(Response::from),
             Err(panic) => {
-                log::error!("a request handler panicked: {}", panic_message(&*panic));
+                log_panic(&*panic);
                 Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
             }
         }

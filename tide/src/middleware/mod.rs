@@ -5,17 +5,16 @@
 //! below that path. A middleware may change the request, answer early without calling
 //! `next`, or change the response `next` returned.
 //!
-//! Built in: [`Logger`], [`Cors`]. [`Cookie`]s need no middleware: requests parse theirs on
-//! demand ([`Request::cookie`]) and responses set them ([`Response::insert_cookie`]).
+//! Built in: [`Logger`], [`Cors`]. Cookies need no middleware: requests parse theirs on
+//! demand ([`Request::cookie`](crate::Request::cookie)) and responses set them
+//! ([`Response::insert_cookie`](crate::Response::insert_cookie)); see [`Cookie`](crate::Cookie).
 
 mod chain;
-pub(crate) mod cookies;
 mod cors;
 mod logger;
 
 pub(crate) use chain::Chain;
 pub use chain::Next;
-pub use cookies::{Cookie, SameSite};
 pub use cors::Cors;
 pub use logger::Logger;
 

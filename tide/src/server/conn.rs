@@ -17,10 +17,8 @@ use romio::time::Sleep;
 
 use http::{Method, Request, Response, StatusCode, Version};
 
-use super::catch_panic::{CatchPanic, panic_message};
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::{ConnInfo, Service};
-use super::settings::Settings;
 use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
 use crate::Body;
@@ -29,6 +27,8 @@ use crate::h1::request_head::{BodyFraming, RequestHead, connection_has};
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
 };
+use crate::panic::{CatchPanic, log_panic};
+use crate::settings::Settings;
 
 /// Bodies up to this size are copied into the write buffer (so pipelined responses leave in
 /// one write); larger ones are written straight from their own buffer.
@@ -218,7 +218,10 @@ fn into_request(head: RequestHead, reader: &SharedReader, settings: &Settings) -
     let (decoder, length) = match head.body {
         BodyFraming::Empty => (None, Some(0)),
         BodyFraming::Length(length) => (Some(Decoder::length(length)), Some(length)),
-        BodyFraming::Chunked => (Some(Decoder::chunked(settings.limits.max_head_bytes)), None),
+        BodyFraming::Chunked => (
+            Some(Decoder::chunked(settings.max_chunk_metadata_bytes)),
+            None,
+        ),
     };
     let has_body = decoder.is_some();
     let generation = lock(reader).begin_body(decoder, head.expect_continue);
@@ -244,10 +247,7 @@ async fn call(service: &dyn Service, request: Request<Body>, info: &ConnInfo) ->
         Err(panic) => Err(panic),
     };
     outcome.unwrap_or_else(|panic| {
-        eprintln!(
-            "tide: a request handler panicked: {}",
-            panic_message(&*panic)
-        );
+        log_panic(&*panic);
         let mut response = Response::new(Body::from("Internal Server Error\n"));
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         response
@@ -361,7 +361,7 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
         })
         .await
     };
-    romio::time::timeout(settings.header_read_timeout, drained)
+    romio::time::timeout(settings.drain_timeout, drained)
         .await
         .unwrap_or(false)
 }

@@ -27,21 +27,21 @@
 //! .unwrap();
 //! ```
 
-pub(crate) mod catch_panic;
 mod conn;
 mod connections;
 mod listener;
 pub(crate) mod reader;
 mod service;
-mod settings;
 mod shutdown;
 mod transport;
 
-pub use service::{ConnInfo, ResponseFuture, Service};
-pub use settings::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, Settings,
+pub use crate::settings::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_METADATA_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_URI_BYTES,
+    DEFAULT_SHUTDOWN_TIMEOUT, Settings,
 };
+pub use service::{ConnInfo, ResponseFuture, Service};
 pub use transport::Transport;
 
 use std::future::poll_fn;
@@ -207,7 +207,7 @@ impl Listening {
                     spawn_connection(accepted, &service, &settings, &shutdown, &connections);
                 }
                 Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
-                    eprintln!("tide: accept failed ({error}); retrying in {backoff:?}");
+                    log::warn!("accept failed ({error}); retrying in {backoff:?}");
                     let _ = romio::time::timeout(backoff, shutdown.wait()).await;
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }

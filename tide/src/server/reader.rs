@@ -10,11 +10,14 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
+
 use super::transport::Transport;
 use crate::h1::decoder::{Decoder, FramingError};
-use crate::h1::limits::Limits;
 use crate::h1::request_head::{self, HeadError, RequestHead};
 use crate::h1::response_head::CONTINUE;
+use crate::settings::HeadLimits as Limits;
+use crate::{BodyError, body::BodySource};
 
 /// Bytes asked of the OS per read, and the buffer's starting size.
 const READ_CHUNK: usize = 8 * 1024;
@@ -231,6 +234,42 @@ impl ConnReader {
 
 /// A [`ConnReader`] shared by the connection loop and the current request's body.
 pub(crate) type SharedReader = Arc<Mutex<ConnReader>>;
+
+impl From<BodyReadError> for BodyError {
+    fn from(error: BodyReadError) -> BodyError {
+        match error {
+            BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
+            BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
+            BodyReadError::Io(error) => BodyError::Io(error),
+        }
+    }
+}
+
+/// The request body reads through the connection's reader.
+impl BodySource for Mutex<ConnReader> {
+    fn poll_chunk(
+        &self,
+        cx: &mut Context<'_>,
+        generation: u64,
+    ) -> Poll<Option<Result<Bytes, BodyError>>> {
+        let mut chunk = Vec::new();
+        let mut reader = self.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if reader.generation() != generation {
+            // Kept past its handler: the engine has taken back what was left of it.
+            return Poll::Ready(Some(Err(BodyError::Io(io::Error::other(
+                "the request body can no longer be read: its handler has already answered",
+            )))));
+        }
+        match reader.poll_body(cx, &mut chunk) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+            // Done with no data in this call: the end.
+            Poll::Ready(Ok(_)) if chunk.is_empty() => Poll::Ready(None),
+            // At the end of the body the decoder is gone: the next poll answers `None`.
+            Poll::Ready(Ok(_)) => Poll::Ready(Some(Ok(chunk.into()))),
+        }
+    }
+}
 
 /// Locks the shared reader. A panic while it was held (in a handler's body read) leaves it
 /// consistent: every method updates its fields before it can fail.
