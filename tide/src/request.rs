@@ -1,18 +1,32 @@
 //! [`Request`]: what a handler receives: the HTTP request, its route parameters, the app's
-//! state, and where it came from.
+//! state, where it came from, and the limits in force.
+//!
+//! A request is built once, where it enters the framework: by the engine from the parsed head
+//! (or by [`App::respond`](crate::App::respond) from an `http::Request`), carrying its
+//! [`ConnInfo`] and the body limit of the server's settings. The app then only adds its state
+//! and the route's parameters; it is never rebuilt in another form on its way to the handler.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 
 use bytes::Bytes;
 use http::header::{AsHeaderName, CONTENT_TYPE, COOKIE};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{self, Cookie};
 use crate::router::Params;
-use crate::server::ConnInfo;
 use crate::{Body, BodyError, Error, Result};
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The client's address (`None` over a Unix socket or in-process).
+    pub peer_addr: Option<SocketAddr>,
+    /// The server's address the client connected to (`None` over a Unix socket or
+    /// in-process).
+    pub local_addr: Option<SocketAddr>,
+}
 
 /// An HTTP request as a handler sees it.
 ///
@@ -33,45 +47,98 @@ use crate::{Body, BodyError, Error, Result};
 /// assert_eq!(response.body_string().await, "Hello, ferris!");
 /// # });
 /// ```
+///
+/// `Request<()>` (the default) is the request as the engine hands it to a
+/// [`Service`](crate::server::Service), before an app gives it its state.
 #[derive(Debug)]
-pub struct Request<State> {
-    inner: http::Request<Body>,
+pub struct Request<State = ()> {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Body,
     params: Params,
-    state: State,
     conn: ConnInfo,
     body_limit: u64,
+    state: State,
 }
 
-impl<State> Request<State> {
-    pub(crate) fn new(
-        inner: http::Request<Body>,
-        state: State,
-        conn: ConnInfo,
-        body_limit: u64,
-        params: Params,
-    ) -> Request<State> {
+/// The parts of a request's head, as the engine parsed them.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Request {
+    /// A request with `head` and `body`, from the connection `conn`; reading its body whole
+    /// is bounded by `body_limit`.
+    pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            inner,
-            params,
-            state,
+            method: head.method,
+            uri: head.uri,
+            version: head.version,
+            headers: head.headers,
+            extensions: Extensions::new(),
+            body,
+            params: Params::default(),
             conn,
             body_limit,
+            state: (),
         }
     }
 
-    /// Moves the request to another app's state (for nested apps), adding `params`.
-    pub(crate) fn with_state<Other>(self, state: Other, params: &Params) -> Request<Other> {
-        let mut all = self.params;
-        for (name, value) in params.iter() {
-            all.push(name, value);
-        }
-        all.raw_rest_from(params);
+    /// A request built from an `http::Request` (for in-process requests).
+    pub(crate) fn from_http(
+        request: http::Request<Body>,
+        conn: ConnInfo,
+        body_limit: u64,
+    ) -> Request {
+        let (parts, body) = request.into_parts();
+        let mut request = Request::new(
+            Head {
+                method: parts.method,
+                uri: parts.uri,
+                version: parts.version,
+                headers: parts.headers,
+            },
+            body,
+            conn,
+            body_limit,
+        );
+        request.extensions = parts.extensions;
+        request
+    }
+}
+
+impl<State> Request<State> {
+    /// The request with an app's `state`, and the parameters its route captured added to
+    /// those it had (an app nested in another adds its own to the outer app's).
+    pub(crate) fn with_state<Other>(self, state: Other, params: Params) -> Request<Other> {
+        let params = if self.params.is_empty() && !self.params.has_raw_rest() {
+            params
+        } else {
+            let mut all = self.params;
+            for (name, value) in params.iter() {
+                all.push(name, value);
+            }
+            all.raw_rest_from(&params);
+            all
+        };
         Request {
-            inner: self.inner,
-            params: all,
-            state,
+            method: self.method,
+            uri: self.uri,
+            version: self.version,
+            headers: self.headers,
+            extensions: self.extensions,
+            body: self.body,
+            params,
             conn: self.conn,
             body_limit: self.body_limit,
+            state,
         }
     }
 
@@ -86,37 +153,37 @@ impl<State> Request<State> {
 
     /// The method.
     pub fn method(&self) -> &Method {
-        self.inner.method()
+        &self.method
     }
 
     /// The request target.
     pub fn uri(&self) -> &Uri {
-        self.inner.uri()
+        &self.uri
     }
 
     /// The path of the request target.
     pub fn path(&self) -> &str {
-        self.inner.uri().path()
+        self.uri.path()
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.inner.version()
+        self.version
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        self.inner.headers()
+        &self.headers
     }
 
     /// The headers, mutably (for middleware).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.inner.headers_mut()
+        &mut self.headers
     }
 
     /// The first value of header `name`.
     pub fn header(&self, name: impl AsHeaderName) -> Option<&HeaderValue> {
-        self.inner.headers().get(name)
+        self.headers.get(name)
     }
 
     /// The `Content-Type`.
@@ -154,7 +221,7 @@ impl<State> Request<State> {
 
     /// The query string parsed as a `T`; a query that does not fit is a 400.
     pub fn query<T: DeserializeOwned>(&self) -> Result<T> {
-        let query = self.inner.uri().query().unwrap_or("");
+        let query = self.uri.query().unwrap_or("");
         serde_urlencoded::from_str(query).map_err(|error| {
             Error::from_str(
                 StatusCode::BAD_REQUEST,
@@ -212,18 +279,18 @@ impl<State> Request<State> {
 
     /// A typed value attached by middleware.
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.extensions().get()
+        self.extensions.get()
     }
 
     /// Attaches a typed value for handlers further in.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.inner.extensions_mut().insert(value);
+        self.extensions.insert(value);
     }
 
     /// Takes the body as a stream of chunks, leaving an empty one. Streaming is not bounded
     /// by the body limit: the handler decides how much to read.
     pub fn take_body(&mut self) -> Body {
-        std::mem::take(self.inner.body_mut())
+        std::mem::take(&mut self.body)
     }
 
     /// Reads the whole body, up to the body limit (413 beyond it).
@@ -266,14 +333,27 @@ impl<State> Request<State> {
         })
     }
 
-    /// The underlying `http::Request`.
-    pub fn as_http(&self) -> &http::Request<Body> {
-        &self.inner
+    /// Where the request came from.
+    pub fn conn_info(&self) -> &ConnInfo {
+        &self.conn
     }
 
-    /// Gives back the underlying `http::Request`.
+    /// The most bytes [`body_bytes`](Request::body_bytes) (and the `body_*` readers built on
+    /// it) accept: the server's [`max_body_bytes`](crate::server::Settings::max_body_bytes).
+    pub fn body_limit(&self) -> u64 {
+        self.body_limit
+    }
+
+    /// The request as an `http::Request` (its parameters, state and connection info are
+    /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
-        self.inner
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.version_mut() = self.version;
+        *request.headers_mut() = self.headers;
+        *request.extensions_mut() = self.extensions;
+        request
     }
 }
 

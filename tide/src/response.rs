@@ -237,30 +237,37 @@ impl From<ResponseBuilder> for Response {
     }
 }
 
-fn with_body(body: Body, content_type: &'static str) -> Response {
+/// `Content-Type` of text.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+/// `Content-Type` of bytes.
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+/// `Content-Type` of JSON.
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A `200 OK` with `body` of `content_type` (a constant: checked when compiled, not per
+/// response).
+fn with_body(body: Body, content_type: HeaderValue) -> Response {
     let mut response = Response::new(StatusCode::OK);
     response.set_body(body);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(CONTENT_TYPE, content_type);
     response
 }
 
 impl From<&'static str> for Response {
     fn from(text: &'static str) -> Response {
-        with_body(text.into(), "text/plain; charset=utf-8")
+        with_body(text.into(), TEXT_PLAIN)
     }
 }
 
 impl From<String> for Response {
     fn from(text: String) -> Response {
-        with_body(text.into(), "text/plain; charset=utf-8")
+        with_body(text.into(), TEXT_PLAIN)
     }
 }
 
 impl From<Vec<u8>> for Response {
     fn from(bytes: Vec<u8>) -> Response {
-        with_body(bytes.into(), "application/octet-stream")
+        with_body(bytes.into(), OCTET_STREAM)
     }
 }
 
@@ -328,7 +335,7 @@ pub struct Json<T>(pub T);
 impl<T: Serialize> From<Json<T>> for Response {
     fn from(Json(value): Json<T>) -> Response {
         match serde_json::to_vec(&value) {
-            Ok(bytes) => with_body(bytes.into(), "application/json"),
+            Ok(bytes) => with_body(bytes.into(), APPLICATION_JSON),
             Err(error) => Error::new(StatusCode::INTERNAL_SERVER_ERROR, error).into(),
         }
     }

@@ -17,7 +17,7 @@ use crate::endpoint::Endpoint;
 use crate::middleware::Middleware;
 use crate::router::{MethodFilter, MethodTable, Pattern, Tree};
 use crate::server::{ConnInfo, Listening, Server, Service, Settings};
-use crate::{Body, Response};
+use crate::{Body, Request, Response};
 use resolved::{AppService, Built};
 
 /// A web application: routes, middleware, shared state and server settings.
@@ -141,7 +141,8 @@ impl<State: Clone + Send + Sync + 'static> App<State> {
             peer_addr: None,
             local_addr: None,
         };
-        self.build().handle(request, conn).await
+        let request = Request::from_http(request, conn, self.settings.get_max_body_bytes());
+        self.build().handle(request).await
     }
 
     /// Binds the app's server to `addrs` (port 0 picks a free port); the returned

@@ -2,6 +2,7 @@
 //! once, the 404/405/`OPTIONS` answers in place; and [`AppService`], the built app as the
 //! engine's [`Service`].
 
+use std::future::Future;
 use std::sync::Arc;
 
 use http::Method;
@@ -12,15 +13,14 @@ use crate::endpoint::Endpoint;
 use crate::middleware::{Chain, Next};
 use crate::router::fixed::Fixed;
 use crate::router::{Dispatch, MethodTable, Params, Pattern, Tree, head};
-use crate::server::{ConnInfo, ResponseFuture, Service, Settings};
-use crate::{Body, Request, Response};
+use crate::server::Service;
+use crate::{Request, Response};
 
 /// An app ready to answer requests: every route's middleware chain resolved.
 pub(crate) struct Built<State> {
     state: State,
     routes: Tree<BuiltRoute<State>>,
     not_found: Arc<Chain<State>>,
-    settings: Settings,
 }
 
 /// One path's chains, by method, and its answers to the methods it has no endpoint for.
@@ -67,7 +67,6 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
             state: app.state.clone(),
             routes,
             not_found: chain(None, Arc::new(Fixed::not_found())),
-            settings: app.settings.clone(),
         }
     }
 
@@ -84,23 +83,16 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
         (chain, found.params)
     }
 
-    /// Answers a request arriving from the server or from [`App::respond`].
-    pub(crate) async fn handle(
-        self: Arc<Self>,
-        request: http::Request<Body>,
-        conn: ConnInfo,
-    ) -> Response {
-        let method = request.method().clone();
-        let (chain, params) = self.route(request.uri().path(), &method);
-        let request = Request::new(
-            request,
-            self.state.clone(),
-            conn,
-            self.settings.get_max_body_bytes(),
-            params,
-        );
+    /// Answers a request arriving from the server or from [`App::respond`]: routes it, gives
+    /// it the state and the route's parameters, runs the route's chain, and answers `HEAD`.
+    pub(crate) async fn handle(&self, request: Request) -> Response {
+        let is_head = request.method() == Method::HEAD;
+        let (chain, params) = self.route(request.path(), request.method());
+        let request = request.with_state(self.state.clone(), params);
         let mut response = Next::new(chain).run(request).await;
-        head::answer(&method, &mut response);
+        if is_head {
+            head::omit_body(&mut response);
+        }
         response
     }
 
@@ -111,7 +103,7 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
         path: &str,
     ) -> Response {
         let (chain, params) = self.route(path, request.method());
-        let request = request.with_state(self.state.clone(), &params);
+        let request = request.with_state(self.state.clone(), params);
         Next::new(chain).run(request).await
     }
 }
@@ -120,9 +112,7 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
 pub(crate) struct AppService<State>(pub(crate) Arc<Built<State>>);
 
 impl<State: Clone + Send + Sync + 'static> Service for AppService<State> {
-    fn call(&self, request: http::Request<Body>, conn: &ConnInfo) -> ResponseFuture {
-        let built = self.0.clone();
-        let conn = *conn;
-        Box::pin(async move { built.handle(request, conn).await.into_http() })
+    fn call(&self, request: Request) -> impl Future<Output = Response> + Send {
+        self.0.handle(request)
     }
 }

@@ -17,11 +17,12 @@
 //!   plain decimal number fitting in 64 bits is 400.
 //! - HTTP/1.1 requires exactly one `Host`.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
+use http::header::TRANSFER_ENCODING;
 use std::mem::MaybeUninit;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 
+use super::response_head::lists_token;
 use crate::settings::HeadLimits as Limits;
 
 /// Header slots kept on the stack; a larger `max_headers` setting parses into the heap.
@@ -154,8 +155,12 @@ fn parse_into<'b>(
         _ => Version::HTTP_11,
     };
 
+    // One walk over the fields builds the map and notes what framing and the connection
+    // depend on, so that none of it is looked up in the map again.
     let mut headers = HeaderMap::with_capacity(request.headers.len());
+    let mut facts = Facts::default();
     for header in request.headers.iter() {
+        facts.note(header.name.as_bytes(), header.value);
         let name = HeaderName::from_bytes(header.name.as_bytes())
             .map_err(|_| HeadError::bad("invalid header name"))?;
         let value = HeaderValue::from_bytes(header.value)
@@ -163,12 +168,16 @@ fn parse_into<'b>(
         headers.append(name, value);
     }
 
-    let body = body_framing(&headers, version)?;
-    if version == Version::HTTP_11 && headers.get_all(HOST).iter().count() != 1 {
+    let body = body_framing(&headers, &facts, version)?;
+    if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
-    let keep_alive = wants_keep_alive(&headers, version);
-    let expect_continue = expects_continue(&headers, version)?;
+    let keep_alive = if version == Version::HTTP_10 {
+        facts.connection_keep_alive
+    } else {
+        !facts.connection_close
+    };
+    let expect_continue = expects_continue(facts.expect, version)?;
 
     Ok(Some((
         RequestHead {
@@ -223,29 +232,83 @@ fn has_bare_lf(head: &[u8]) -> bool {
         .any(|(at, &byte)| byte == b'\n' && (at == 0 || head[at - 1] != b'\r'))
 }
 
+/// What framing and the connection depend on, noted field by field as the head is read.
+#[derive(Debug, Default)]
+struct Facts<'b> {
+    /// `Host` fields seen.
+    hosts: usize,
+    /// A `Transfer-Encoding` field was seen.
+    has_te: bool,
+    /// The `Content-Length` all fields agreed on so far, or the first reason they do not.
+    content_length: Option<Result<u64, HeadError>>,
+    /// A `Connection` field lists `close`.
+    connection_close: bool,
+    /// A `Connection` field lists `keep-alive`.
+    connection_keep_alive: bool,
+    /// The first `Expect` value.
+    expect: Option<&'b [u8]>,
+}
+
+impl<'b> Facts<'b> {
+    fn note(&mut self, name: &[u8], value: &'b [u8]) {
+        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
+        match name.len() {
+            4 if is(b"host") => self.hosts += 1,
+            6 if is(b"expect") => {
+                self.expect.get_or_insert(value);
+            }
+            10 if is(b"connection") => {
+                self.connection_close |= lists_token(value, b"close");
+                self.connection_keep_alive |= lists_token(value, b"keep-alive");
+            }
+            14 if is(b"content-length") => self.note_content_length(value),
+            17 if is(b"transfer-encoding") => self.has_te = true,
+            _ => {}
+        }
+    }
+
+    /// Folds one `Content-Length` field into the length seen so far.
+    fn note_content_length(&mut self, value: &[u8]) {
+        if let Some(Err(_)) = self.content_length {
+            return;
+        }
+        for part in value.split(|&b| b == b',') {
+            let Some(parsed) = parse_decimal(trim_ows(part)) else {
+                self.content_length = Some(Err(HeadError::bad("invalid Content-Length")));
+                return;
+            };
+            match self.content_length {
+                Some(Ok(seen)) if seen != parsed => {
+                    self.content_length =
+                        Some(Err(HeadError::bad("conflicting Content-Length values")));
+                    return;
+                }
+                _ => self.content_length = Some(Ok(parsed)),
+            }
+        }
+    }
+}
+
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
-fn body_framing(headers: &HeaderMap, version: Version) -> Result<BodyFraming, HeadError> {
-    let has_te = headers.contains_key(TRANSFER_ENCODING);
-    let has_cl = headers.contains_key(CONTENT_LENGTH);
-    if has_te && has_cl {
+fn body_framing(
+    headers: &HeaderMap,
+    facts: &Facts<'_>,
+    version: Version,
+) -> Result<BodyFraming, HeadError> {
+    if facts.has_te && facts.content_length.is_some() {
         return Err(HeadError::bad("both Transfer-Encoding and Content-Length"));
     }
-    if has_te {
+    if facts.has_te {
         if version == Version::HTTP_10 {
             return Err(HeadError::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
         return transfer_coding(headers).map(|()| BodyFraming::Chunked);
     }
-    if has_cl {
-        return content_length(headers).map(|len| {
-            if len == 0 {
-                BodyFraming::Empty
-            } else {
-                BodyFraming::Length(len)
-            }
-        });
+    match facts.content_length {
+        Some(Ok(0)) | None => Ok(BodyFraming::Empty),
+        Some(Ok(len)) => Ok(BodyFraming::Length(len)),
+        Some(Err(error)) => Err(error),
     }
-    Ok(BodyFraming::Empty)
 }
 
 /// Accepts exactly one coding, `chunked`, across all `Transfer-Encoding` fields.
@@ -276,24 +339,6 @@ fn transfer_coding(headers: &HeaderMap) -> Result<(), HeadError> {
     Ok(())
 }
 
-/// The one length all `Content-Length` values agree on.
-fn content_length(headers: &HeaderMap) -> Result<u64, HeadError> {
-    let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
-            let parsed =
-                parse_decimal(trim_ows(part)).ok_or(HeadError::bad("invalid Content-Length"))?;
-            match length {
-                Some(seen) if seen != parsed => {
-                    return Err(HeadError::bad("conflicting Content-Length values"));
-                }
-                _ => length = Some(parsed),
-            }
-        }
-    }
-    length.ok_or(HeadError::bad("invalid Content-Length"))
-}
-
 /// A plain decimal number: ASCII digits only, no sign, no overflow.
 fn parse_decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
@@ -320,29 +365,11 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Whether a `Connection` field lists `token`.
-pub(crate) fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-fn wants_keep_alive(headers: &HeaderMap, version: Version) -> bool {
-    if version == Version::HTTP_10 {
-        connection_has(headers, "keep-alive")
-    } else {
-        !connection_has(headers, "close")
-    }
-}
-
-fn expects_continue(headers: &HeaderMap, version: Version) -> Result<bool, HeadError> {
-    let Some(expect) = headers.get(EXPECT) else {
+fn expects_continue(expect: Option<&[u8]>, version: Version) -> Result<bool, HeadError> {
+    let Some(expect) = expect else {
         return Ok(false);
     };
-    if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+    if expect.eq_ignore_ascii_case(b"100-continue") {
         // An HTTP/1.0 client cannot understand a 100 response: ignore the expectation.
         return Ok(version == Version::HTTP_11);
     }

@@ -4,10 +4,10 @@
 //! knows of the body, and drops any `Content-Length` or `Transfer-Encoding` the handler set,
 //! so a handler can never make the response's framing disagree with its body.
 
-use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
 
-use super::date::with_date;
+use super::date::DATE_LEN;
 
 /// How a response body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,40 @@ pub(crate) fn status_allows_body(status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED)
 }
 
-/// Appends the status line and header section to `out`.
+/// What the engine needs to know of a handler's response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeaderFacts {
+    /// The handler set its own `Date`.
+    pub(crate) has_date: bool,
+    /// A `Connection` field lists `close`.
+    pub(crate) says_close: bool,
+}
+
+/// Reads [`HeaderFacts`] off `headers` in one walk over them (no hashing).
+pub(crate) fn scan_headers(headers: &HeaderMap) -> HeaderFacts {
+    let mut facts = HeaderFacts {
+        has_date: false,
+        says_close: false,
+    };
+    for (name, value) in headers {
+        if name == DATE {
+            facts.has_date = true;
+        } else if name == CONNECTION && lists_token(value.as_bytes(), b"close") {
+            facts.says_close = true;
+        }
+    }
+    facts
+}
+
+/// Whether a comma-separated header value lists `token` (case-insensitively).
+pub(crate) fn lists_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Appends the status line and header section to `out`; `date` is the `Date` value to add,
+/// `None` when the handler set its own.
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     version: Version,
@@ -55,6 +88,7 @@ pub(crate) fn write_head(
     headers: &HeaderMap,
     framing: ResponseFraming,
     connection: ConnectionHeader,
+    date: Option<&[u8; DATE_LEN]>,
 ) {
     out.extend_from_slice(if version == Version::HTTP_10 {
         b"HTTP/1.0 "
@@ -70,7 +104,7 @@ pub(crate) fn write_head(
         if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
             continue;
         }
-        if name == http::header::CONNECTION && connection != ConnectionHeader::Default {
+        if name == CONNECTION && connection != ConnectionHeader::Default {
             continue;
         }
         out.extend_from_slice(name.as_str().as_bytes());
@@ -92,9 +126,9 @@ pub(crate) fn write_head(
         ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
         ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
     }
-    if !headers.contains_key(DATE) {
+    if let Some(date) = date {
         out.extend_from_slice(b"date: ");
-        with_date(|date| out.extend_from_slice(date));
+        out.extend_from_slice(date);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -147,6 +181,7 @@ mod tests {
         connection: ConnectionHeader,
     ) -> String {
         let mut out = Vec::new();
+        let date = (!scan_headers(headers).has_date).then(super::super::date::current_date);
         write_head(
             &mut out,
             version,
@@ -154,6 +189,7 @@ mod tests {
             headers,
             framing,
             connection,
+            date.as_ref(),
         );
         String::from_utf8(out).unwrap()
     }

@@ -15,20 +15,22 @@ use std::time::Instant;
 
 use romio::time::Sleep;
 
-use http::{Method, Request, Response, StatusCode, Version};
+use http::{Method, StatusCode, Version};
 
 use super::reader::{ConnReader, SharedReader, lock};
-use super::service::{ConnInfo, Service};
+use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
-use crate::Body;
+use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
-use crate::h1::request_head::{BodyFraming, RequestHead, connection_has};
+use crate::h1::request_head::{BodyFraming, RequestHead};
 use crate::h1::response_head::{
-    ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
+    ConnectionHeader, LAST_CHUNK, ResponseFraming, scan_headers, status_allows_body, write_chunk,
+    write_head,
 };
-use crate::panic::{CatchPanic, log_panic};
+use crate::request::{ConnInfo, Head};
 use crate::settings::Settings;
+use crate::{Body, Request, Response};
 
 /// Bodies up to this size are copied into the write buffer (so pipelined responses leave in
 /// one write); larger ones are written straight from their own buffer.
@@ -60,16 +62,37 @@ enum Wait {
     Shutdown,
 }
 
+/// The write side of a connection: responses waiting to leave together, and the `Date` they
+/// carry (read once per flush, not once per response).
+struct Out {
+    buf: Vec<u8>,
+    date: Option<[u8; DATE_LEN]>,
+}
+
+impl Out {
+    fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The `Date` of the responses in this batch.
+    fn date(&mut self) -> [u8; DATE_LEN] {
+        *self.date.get_or_insert_with(current_date)
+    }
+}
+
 /// Serves one connection until it closes.
-pub(crate) async fn serve_connection(
+pub(crate) async fn serve_connection<S: Service>(
     transport: Arc<dyn Transport>,
-    service: &dyn Service,
+    service: &S,
     info: ConnInfo,
     settings: &Settings,
     shutdown: &Shutdown,
 ) -> io::Result<()> {
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
-    let mut out = Vec::with_capacity(INLINE_BODY_BYTES);
+    let mut out = Out {
+        buf: Vec::with_capacity(INLINE_BODY_BYTES),
+        date: None,
+    };
     let mut waits = Waits {
         timer: None,
         shutting_down: shutdown.wait(),
@@ -99,8 +122,8 @@ pub(crate) async fn serve_connection(
             // Earlier pipelined responses must leave before this request's `100 Continue`.
             flush(&*transport, &mut out).await?;
         }
-        let request = into_request(head, &reader, settings);
-        let response = call(service, request, &info).await;
+        let request = into_request(head, &reader, info, settings);
+        let response = service.call(request).await;
 
         // What the handler left of the request body is drained before the response head is
         // written, so that the head says `Connection: close` when the body cannot be finished
@@ -133,7 +156,7 @@ pub(crate) async fn serve_connection(
 async fn next_head(
     reader: &SharedReader,
     transport: &dyn Transport,
-    out: &mut Vec<u8>,
+    out: &mut Out,
     settings: &Settings,
     waits: &mut Waits,
 ) -> io::Result<NextHead> {
@@ -213,8 +236,13 @@ async fn wait_for_bytes(
     .await
 }
 
-/// Builds the request handed to the service; its body reads lazily from the connection.
-fn into_request(head: RequestHead, reader: &SharedReader, settings: &Settings) -> Request<Body> {
+/// Builds the request handed to the service, once; its body reads lazily from the connection.
+fn into_request(
+    head: RequestHead,
+    reader: &SharedReader,
+    conn: ConnInfo,
+    settings: &Settings,
+) -> Request {
     let (decoder, length) = match head.body {
         BodyFraming::Empty => (None, Some(0)),
         BodyFraming::Length(length) => (Some(Decoder::length(length)), Some(length)),
@@ -223,49 +251,38 @@ fn into_request(head: RequestHead, reader: &SharedReader, settings: &Settings) -
             None,
         ),
     };
-    let has_body = decoder.is_some();
-    let generation = lock(reader).begin_body(decoder, head.expect_continue);
-    let body = if has_body {
-        Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
-    } else {
-        Body::empty()
+    let body = match decoder {
+        Some(decoder) => {
+            let generation = lock(reader).begin_body(Some(decoder), head.expect_continue);
+            Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
+        }
+        None => {
+            lock(reader).begin_body(None, false);
+            Body::empty()
+        }
     };
-    let mut request = Request::new(body);
-    *request.method_mut() = head.method;
-    *request.uri_mut() = head.uri;
-    *request.version_mut() = head.version;
-    *request.headers_mut() = head.headers;
-    request
-}
-
-/// Calls the service; a panic, when it is called or while its future runs, becomes a 500.
-async fn call(service: &dyn Service, request: Request<Body>, info: &ConnInfo) -> Response<Body> {
-    let called =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.call(request, info)));
-    let outcome = match called {
-        Ok(future) => CatchPanic::new(future).await,
-        Err(panic) => Err(panic),
+    let head = Head {
+        method: head.method,
+        uri: head.uri,
+        version: head.version,
+        headers: head.headers,
     };
-    outcome.unwrap_or_else(|panic| {
-        log_panic(&*panic);
-        let mut response = Response::new(Body::from("Internal Server Error\n"));
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response
-    })
+    Request::new(head, body, conn, settings.max_body_bytes)
 }
 
 /// Writes `response` into `out` (flushing when it grows large); returns whether the
 /// connection can be kept.
 async fn write_response(
     transport: &dyn Transport,
-    out: &mut Vec<u8>,
+    out: &mut Out,
     version: Version,
     is_head: bool,
-    response: Response<Body>,
+    mut response: Response,
     mut keep_alive: bool,
 ) -> io::Result<bool> {
-    let (parts, mut body) = response.into_parts();
-    let framing = if !status_allows_body(parts.status) {
+    let status = response.status();
+    let mut body = response.take_body();
+    let framing = if !status_allows_body(status) {
         ResponseFraming::Bodiless
     } else {
         match body.len() {
@@ -274,8 +291,9 @@ async fn write_response(
             None => ResponseFraming::UntilClose,
         }
     };
+    let facts = scan_headers(response.headers());
     // A handler's own `Connection: close` is a promise the server must keep (RFC 9112 §9.6).
-    if framing == ResponseFraming::UntilClose || connection_has(&parts.headers, "close") {
+    if framing == ResponseFraming::UntilClose || facts.says_close {
         keep_alive = false;
     }
     let connection = match (keep_alive, version) {
@@ -283,13 +301,15 @@ async fn write_response(
         (true, Version::HTTP_10) => ConnectionHeader::KeepAlive,
         (true, _) => ConnectionHeader::Default,
     };
+    let date = (!facts.has_date).then(|| out.date());
     write_head(
-        out,
+        &mut out.buf,
         version,
-        parts.status,
-        &parts.headers,
+        status,
+        response.headers(),
         framing,
         connection,
+        date.as_ref(),
     );
     if is_head || framing == ResponseFraming::Bodiless {
         flush_if_full(transport, out).await?;
@@ -298,11 +318,12 @@ async fn write_response(
 
     if let Some(bytes) = body.as_full() {
         if bytes.len() <= INLINE_BODY_BYTES {
-            out.extend_from_slice(bytes);
+            out.buf.extend_from_slice(bytes);
             flush_if_full(transport, out).await?;
         } else {
-            write_all_vectored(transport, out, bytes).await?;
-            out.clear();
+            write_all_vectored(transport, &out.buf, bytes).await?;
+            out.buf.clear();
+            out.date = None;
         }
         return Ok(keep_alive);
     }
@@ -315,14 +336,14 @@ async fn write_response(
         };
         written += chunk.len() as u64;
         match framing {
-            ResponseFraming::Chunked => write_chunk(out, &chunk),
+            ResponseFraming::Chunked => write_chunk(&mut out.buf, &chunk),
             ResponseFraming::Length(length) if written > length => return Ok(false),
-            _ => out.extend_from_slice(&chunk),
+            _ => out.buf.extend_from_slice(&chunk),
         }
         flush_if_full(transport, out).await?;
     }
     match framing {
-        ResponseFraming::Chunked => out.extend_from_slice(LAST_CHUNK),
+        ResponseFraming::Chunked => out.buf.extend_from_slice(LAST_CHUNK),
         // A body shorter than it announced leaves the client waiting: close.
         ResponseFraming::Length(length) if written != length => return Ok(false),
         _ => {}
@@ -367,45 +388,48 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
 }
 
 /// Appends a plain-text error response that closes the connection.
-fn write_error(out: &mut Vec<u8>, status: StatusCode, reason: &str) {
+fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
     let mut headers = http::HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     let body = format!("{reason}\n");
+    let date = out.date();
     write_head(
-        out,
+        &mut out.buf,
         Version::HTTP_11,
         status,
         &headers,
         ResponseFraming::Length(body.len() as u64),
         ConnectionHeader::Close,
+        Some(&date),
     );
-    out.extend_from_slice(body.as_bytes());
+    out.buf.extend_from_slice(body.as_bytes());
 }
 
-/// Writes out the buffered responses.
-async fn flush(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
-    write_all_vectored(transport, out, &[]).await?;
-    out.clear();
-    if out.capacity() > MAX_RETAINED_WRITE_BUFFER {
-        *out = Vec::with_capacity(INLINE_BODY_BYTES);
+/// Writes out the buffered responses; the next batch reads the `Date` afresh.
+async fn flush(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
+    write_all_vectored(transport, &out.buf, &[]).await?;
+    out.buf.clear();
+    out.date = None;
+    if out.buf.capacity() > MAX_RETAINED_WRITE_BUFFER {
+        out.buf = Vec::with_capacity(INLINE_BODY_BYTES);
     }
     Ok(())
 }
 
 /// Flushes once the buffer holds [`FLUSH_AT_BYTES`]: a batch of pipelined responses is
 /// bounded like a streamed body.
-async fn flush_if_full(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
-    if out.len() >= FLUSH_AT_BYTES {
+async fn flush_if_full(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
+    if out.buf.len() >= FLUSH_AT_BYTES {
         flush(transport, out).await?;
     }
     Ok(())
 }
 
 /// Flushes and shuts down the writing side; the peer sees the end of the stream.
-async fn close(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
+async fn close(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
     if !out.is_empty() {
         flush(transport, out).await?;
     }
