@@ -85,26 +85,38 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
 
     /// Answers a request arriving from the server or from [`App::respond`]: routes it, gives
     /// it the state and the route's parameters, runs the route's chain, and answers `HEAD`.
-    pub(crate) async fn handle(&self, request: Request) -> Response {
+    ///
+    /// Routing happens at once and the request moves into the chain's first layer, so the
+    /// future holds only that layer's (a few words), not the request.
+    pub(crate) fn handle(&self, request: Request) -> impl Future<Output = Response> + Send {
         let is_head = request.method() == Method::HEAD;
         let (chain, params) = self.route(request.path(), request.method());
         let request = request.with_state(self.state.clone(), params);
-        let mut response = Next::new(chain).run(request).await;
-        if is_head {
-            head::omit_body(&mut response);
+        let running = Next::new(chain).run(request);
+        async move {
+            let mut response = running.await;
+            if is_head {
+                head::omit_body(&mut response);
+            }
+            response
         }
-        response
+    }
+
+    /// The chain of the app's first route (for measuring futures in tests).
+    #[cfg(test)]
+    pub(crate) fn chain_for_tests(&self) -> Arc<Chain<State>> {
+        self.route("/", &Method::GET).0
     }
 
     /// Answers a request routed here from a parent app, on `path` (the rest after the mount).
-    pub(crate) async fn handle_nested<Outer>(
-        self: Arc<Self>,
+    pub(crate) fn handle_nested<Outer>(
+        &self,
         request: Request<Outer>,
         path: &str,
-    ) -> Response {
+    ) -> impl Future<Output = Response> + Send + use<State, Outer> {
         let (chain, params) = self.route(path, request.method());
         let request = request.with_state(self.state.clone(), params);
-        Next::new(chain).run(request).await
+        Next::new(chain).run(request)
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`Cors`]: Cross-Origin Resource Sharing, so that scripts on other origins may call the app.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{
@@ -374,11 +375,11 @@ impl Cors {
 }
 
 impl<State: Send + Sync + 'static> Middleware<State> for Cors {
-    fn handle<'a>(
-        &'a self,
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>> {
+    ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
             let origin = request.header(ORIGIN).cloned();
             let is_preflight = request.method() == Method::OPTIONS

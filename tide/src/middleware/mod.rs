@@ -19,6 +19,7 @@ pub use cors::Cors;
 pub use logger::Logger;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::endpoint::BoxFuture;
 use crate::{Request, Response, Result};
@@ -46,12 +47,13 @@ use crate::{Request, Response, Result};
 /// # });
 /// ```
 pub trait Middleware<State>: Send + Sync + 'static {
-    /// Handles a request, usually by calling `next.run(req)` somewhere inside.
-    fn handle<'a>(
-        &'a self,
+    /// Handles a request, usually by calling `next.run(req)` somewhere inside. The
+    /// middleware comes as an `Arc` (a clone of the app's), so that its future can own it.
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>>;
+    ) -> BoxFuture<'static, Result<Response>>;
 }
 
 impl<State, F, Fut> Middleware<State> for F
@@ -60,11 +62,11 @@ where
     F: Fn(Request<State>, Next<State>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response>> + Send + 'static,
 {
-    fn handle<'a>(
-        &'a self,
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>> {
+    ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(self(request, next))
     }
 }

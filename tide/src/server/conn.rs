@@ -435,3 +435,85 @@ async fn close(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
     }
     poll_fn(|cx| transport.poll_close(cx)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use futures_io::{AsyncRead, AsyncWrite};
+
+    use super::*;
+    use crate::app::resolved::AppService;
+
+    /// A transport that is never used: the futures below are measured, not run.
+    struct Unused;
+
+    impl AsyncRead for &Unused {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(0))
+        }
+    }
+
+    impl AsyncWrite for &Unused {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            b: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(b.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The sizes ARCHITECTURE.md quotes (`cargo test -p tide future_sizes -- --nocapture`),
+    /// with bounds that catch a future growing by accident.
+    #[test]
+    fn future_sizes() {
+        let mut app = crate::new();
+        app.with(|request, next: crate::Next<()>| async move { Ok(next.run(request).await) });
+        app.at("/").get(|_| async { Ok("hi") });
+        let service = AppService(app.build());
+        let conn = ConnInfo {
+            peer_addr: None,
+            local_addr: None,
+        };
+        let request = || Request::from_http(http::Request::new(Body::empty()), conn, 0);
+        let per_request = service.call(request());
+        let next = crate::Next::new(service.0.chain_for_tests());
+        let layer = next.run(request().with_state((), Default::default()));
+        let settings = Settings::default();
+        let shutdown = Shutdown::new();
+        let per_connection =
+            serve_connection(Arc::new(Unused), &service, conn, &settings, &shutdown);
+        let sizes = [
+            ("Request", std::mem::size_of::<Request>()),
+            ("Response", std::mem::size_of::<Response>()),
+            (
+                "per-request future (App::call)",
+                std::mem::size_of_val(&per_request),
+            ),
+            ("Next::run future", std::mem::size_of_val(&layer)),
+            (
+                "per-connection future",
+                std::mem::size_of_val(&per_connection),
+            ),
+        ];
+        for (what, size) in sizes {
+            println!("{what}: {size} bytes");
+        }
+        assert!(std::mem::size_of_val(&per_request) <= 1024, "{sizes:?}");
+        assert!(std::mem::size_of_val(&per_connection) <= 4096, "{sizes:?}");
+    }
+}
