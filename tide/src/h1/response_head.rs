@@ -257,6 +257,29 @@ mod tests {
     }
 
     #[test]
+    fn the_headers_say_whether_they_carry_a_date_and_close() {
+        let check = |pairs: &[(&'static str, &'static str)], expected: (bool, bool)| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(*name, HeaderValue::from_static(value));
+            }
+            let facts = scan_headers(&headers);
+            assert_eq!((facts.has_date, facts.says_close), expected, "{pairs:?}");
+        };
+        check(&[], (false, false));
+        check(&[("date", "x")], (true, false));
+        check(&[("connection", "keep-alive, Close ")], (false, true));
+        check(
+            &[("connection", "upgrade"), ("connection", "close")],
+            (false, true),
+        );
+        check(
+            &[("connection", "closed"), ("x-close", "close")],
+            (false, false),
+        );
+    }
+
+    #[test]
     fn decimal_and_hex() {
         for value in [0, 1, 9, 10, 255, 256, 65535, u64::MAX] {
             let mut out = Vec::new();
