@@ -10,11 +10,11 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use bytes::Bytes;
-use http::header::{AsHeaderName, CONTENT_TYPE, COOKIE};
-use http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
 use crate::cookie::{self, Cookie};
+use crate::h1::head::Head;
 use crate::router::Params;
 use crate::{Body, BodyError, Error, Result};
 
@@ -52,10 +52,7 @@ pub struct ConnInfo {
 /// [`Service`](crate::server::Service), before an app gives it its state.
 #[derive(Debug)]
 pub struct Request<State = ()> {
-    method: Method,
-    uri: Uri,
-    version: Version,
-    headers: HeaderMap,
+    head: Head,
     extensions: Extensions,
     body: Body,
     params: Params,
@@ -64,24 +61,12 @@ pub struct Request<State = ()> {
     state: State,
 }
 
-/// The parts of a request's head, as the engine parsed them.
-#[derive(Debug)]
-pub(crate) struct Head {
-    pub(crate) method: Method,
-    pub(crate) uri: Uri,
-    pub(crate) version: Version,
-    pub(crate) headers: HeaderMap,
-}
-
 impl Request {
     /// A request with `head` and `body`, from the connection `conn`; reading its body whole
     /// is bounded by `body_limit`.
     pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            method: head.method,
-            uri: head.uri,
-            version: head.version,
-            headers: head.headers,
+            head,
             extensions: Extensions::new(),
             body,
             params: Params::default(),
@@ -99,12 +84,7 @@ impl Request {
     ) -> Request {
         let (parts, body) = request.into_parts();
         let mut request = Request::new(
-            Head {
-                method: parts.method,
-                uri: parts.uri,
-                version: parts.version,
-                headers: parts.headers,
-            },
+            Head::from_parts(parts.method, parts.uri, parts.version, parts.headers),
             body,
             conn,
             body_limit,
@@ -129,10 +109,7 @@ impl<State> Request<State> {
             all
         };
         Request {
-            method: self.method,
-            uri: self.uri,
-            version: self.version,
-            headers: self.headers,
+            head: self.head,
             extensions: self.extensions,
             body: self.body,
             params,
@@ -153,42 +130,81 @@ impl<State> Request<State> {
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.head.method
     }
 
-    /// The request target.
+    /// The request target as a `Uri` (built on first use; [`path`](Request::path) and
+    /// [`query_str`](Request::query_str) read the target in place).
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        self.head.uri()
     }
 
-    /// The path of the request target.
+    /// The path of the request target, as sent (not percent-decoded).
     pub fn path(&self) -> &str {
-        self.uri.path()
+        self.head.path()
+    }
+
+    /// The query string of the request target (after `?`), as sent.
+    pub fn query_str(&self) -> Option<&str> {
+        self.head.query()
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.version
+        self.head.version
     }
 
-    /// The headers.
+    /// The first value of header `name` (any case) as text; `None` if the request has no
+    /// such header, or if its value is not visible ASCII (see
+    /// [`header_bytes`](Request::header_bytes)).
+    ///
+    /// The request's fields are read where they arrived: no map is built for a lookup.
+    ///
+    /// ```
+    /// # tide::runtime::block_on(async {
+    /// let mut app = tide::new();
+    /// app.at("/").get(|req: tide::Request<()>| async move {
+    ///     Ok(req.header("user-agent").unwrap_or("nobody").to_owned())
+    /// });
+    /// let request = http::Request::get("/")
+    ///     .header("User-Agent", "curl")
+    ///     .body(tide::Body::empty())
+    ///     .unwrap();
+    /// let mut response = tide::testing::send(&app, request).await;
+    /// assert_eq!(response.body_string().await, "curl");
+    /// # });
+    /// ```
+    pub fn header(&self, name: impl AsRef<str>) -> Option<&str> {
+        self.header_bytes(name).and_then(text)
+    }
+
+    /// The first value of header `name` (any case) as bytes.
+    pub fn header_bytes(&self, name: impl AsRef<str>) -> Option<&[u8]> {
+        self.head.values(name.as_ref()).next()
+    }
+
+    /// Every value of header `name` (any case), in order, as bytes.
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n, State> {
+        self.head.values(name)
+    }
+
+    /// The headers as an `http::HeaderMap`, built on first use (its values share the
+    /// request's bytes). [`header`](Request::header) needs no map.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.head.headers()
     }
 
-    /// The headers, mutably (for middleware).
+    /// The headers, mutably (for middleware); from then on lookups read this map.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
-    }
-
-    /// The first value of header `name`.
-    pub fn header(&self, name: impl AsHeaderName) -> Option<&HeaderValue> {
-        self.headers.get(name)
+        self.head.headers_mut()
     }
 
     /// The `Content-Type`.
     pub fn content_type(&self) -> Option<&str> {
-        self.header(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        self.header("content-type")
     }
 
     /// The route parameter `name` (`:name` or `*name` in the route).
@@ -221,7 +237,7 @@ impl<State> Request<State> {
 
     /// The query string parsed as a `T`; a query that does not fit is a 400.
     pub fn query<T: DeserializeOwned>(&self) -> Result<T> {
-        let query = self.uri.query().unwrap_or("");
+        let query = self.query_str().unwrap_or("");
         serde_urlencoded::from_str(query).map_err(|error| {
             Error::from_str(
                 StatusCode::BAD_REQUEST,
@@ -254,10 +270,8 @@ impl<State> Request<State> {
 
     /// Every well-formed cookie the client sent, in order.
     pub fn cookies(&self) -> impl Iterator<Item = Cookie> + '_ {
-        self.headers()
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
+        self.header_values("cookie")
+            .filter_map(text)
             .flat_map(cookie::parse_pairs)
             .map(|(name, value)| cookie::from_request(name, value))
     }
@@ -347,13 +361,26 @@ impl<State> Request<State> {
     /// The request as an `http::Request` (its parameters, state and connection info are
     /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
+        let (method, uri, version, headers) = self.head.into_parts();
         let mut request = http::Request::new(self.body);
-        *request.method_mut() = self.method;
-        *request.uri_mut() = self.uri;
-        *request.version_mut() = self.version;
-        *request.headers_mut() = self.headers;
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.version_mut() = version;
+        *request.headers_mut() = headers;
         *request.extensions_mut() = self.extensions;
         request
+    }
+}
+
+/// A header value as text: visible ASCII (and tabs) only, as `HeaderValue::to_str` has it.
+fn text(value: &[u8]) -> Option<&str> {
+    if value
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
     }
 }
 

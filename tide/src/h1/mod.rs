@@ -3,5 +3,7 @@
 pub(crate) mod chunked;
 pub(crate) mod date;
 pub(crate) mod decoder;
+pub(crate) mod fields;
+pub(crate) mod head;
 pub(crate) mod request_head;
 pub(crate) mod response_head;

@@ -17,11 +17,12 @@
 //!   plain decimal number fitting in 64 bits is 400.
 //! - HTTP/1.1 requires exactly one `Host`.
 
-use http::header::TRANSFER_ENCODING;
 use std::mem::MaybeUninit;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{Method, StatusCode, Uri, Version};
 
+use super::fields::is_named;
+use super::head::Target;
 use super::response_head::lists_token;
 use crate::settings::HeadLimits as Limits;
 
@@ -39,13 +40,14 @@ pub(crate) enum BodyFraming {
     Chunked,
 }
 
-/// A parsed request head.
+/// A parsed request head: what the engine needs to know at once. The fields stay in the
+/// bytes, read in place by [`Head`](super::head::Head).
 #[derive(Debug)]
 pub(crate) struct RequestHead {
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
+    /// Where a plain origin-form target lies in the head; any other target, parsed.
+    pub(crate) target: Result<Target, Uri>,
     pub(crate) version: Version,
-    pub(crate) headers: HeaderMap,
     pub(crate) body: BodyFraming,
     /// Whether the client wants the connection kept open after this exchange.
     pub(crate) keep_alive: bool,
@@ -147,28 +149,33 @@ fn parse_into<'b>(
     }
     let method = Method::from_bytes(request.method.unwrap_or_default().as_bytes())
         .map_err(|_| HeadError::bad("invalid method"))?;
-    let uri: Uri = path
-        .parse()
-        .map_err(|_| HeadError::bad("invalid request target"))?;
+    let target = match plain_target(path) {
+        Some(path_end) => {
+            let start = (path.as_ptr() as usize - buf.as_ptr() as usize) as u32;
+            Ok(Target {
+                start,
+                path_end: start + path_end,
+                end: start + path.len() as u32,
+            })
+        }
+        None => Err(path
+            .parse::<Uri>()
+            .map_err(|_| HeadError::bad("invalid request target"))?),
+    };
     let version = match request.version {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
 
-    // One walk over the fields builds the map and notes what framing and the connection
-    // depend on, so that none of it is looked up in the map again.
-    let mut headers = HeaderMap::with_capacity(request.headers.len());
+    // One walk over the fields notes what framing and the connection depend on. The fields
+    // themselves stay where they are: httparse accepted only token names and field-value
+    // text, the bytes `http::HeaderName` and `HeaderValue` accept.
     let mut facts = Facts::default();
     for header in request.headers.iter() {
         facts.note(header.name.as_bytes(), header.value);
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| HeadError::bad("invalid header name"))?;
-        let value = HeaderValue::from_bytes(header.value)
-            .map_err(|_| HeadError::bad("invalid header value"))?;
-        headers.append(name, value);
     }
 
-    let body = body_framing(&headers, &facts, version)?;
+    let body = body_framing(request.headers, &facts, version)?;
     if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
@@ -182,15 +189,61 @@ fn parse_into<'b>(
     Ok(Some((
         RequestHead {
             method,
-            uri,
+            target,
             version,
-            headers,
             body,
             keep_alive,
             expect_continue,
         },
         len,
     )))
+}
+
+/// Where the path of `target` ends, if it is plain origin-form text: a `/`, then only
+/// unreserved, sub-delim, `:`, `@`, `/` and `%` bytes up to an optional `?` and a query of
+/// those and `?`. Every such target is a valid `Uri` whose path and query split at the first
+/// `?`, so it is read in place; anything else (other forms, a fragment, other bytes) is
+/// parsed as a `Uri` when the head is.
+fn plain_target(target: &str) -> Option<u32> {
+    const MAX_PLAIN: usize = u16::MAX as usize - 1;
+    let bytes = target.as_bytes();
+    if bytes.first() != Some(&b'/') || bytes.len() > MAX_PLAIN {
+        return None;
+    }
+    let plain = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'%'
+            )
+    };
+    let path_end = bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len());
+    if path_end < bytes.len() {
+        if bytes[path_end] != b'?' {
+            return None;
+        }
+        if !bytes[path_end + 1..].iter().all(|&b| b == b'?' || plain(b)) {
+            return None;
+        }
+    }
+    Some(path_end as u32)
 }
 
 fn uri_too_long() -> HeadError {
@@ -291,7 +344,7 @@ impl<'b> Facts<'b> {
 
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
 fn body_framing(
-    headers: &HeaderMap,
+    headers: &[httparse::Header<'_>],
     facts: &Facts<'_>,
     version: Version,
 ) -> Result<BodyFraming, HeadError> {
@@ -312,12 +365,16 @@ fn body_framing(
 }
 
 /// Accepts exactly one coding, `chunked`, across all `Transfer-Encoding` fields.
-fn transfer_coding(headers: &HeaderMap) -> Result<(), HeadError> {
+fn transfer_coding(headers: &[httparse::Header<'_>]) -> Result<(), HeadError> {
     let mut codings = Vec::new();
-    for value in headers.get_all(TRANSFER_ENCODING) {
-        let value = value
-            .to_str()
-            .map_err(|_| HeadError::bad("invalid Transfer-Encoding"))?;
+    let values = headers
+        .iter()
+        .filter(|h| is_named(h.name.as_bytes(), b"transfer-encoding"));
+    for header in values {
+        let value = std::str::from_utf8(header.value)
+            .ok()
+            .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
+            .ok_or(HeadError::bad("invalid Transfer-Encoding"))?;
         codings.extend(value.split(',').map(str::trim));
     }
     let last = codings.last().copied().unwrap_or_default();

@@ -338,7 +338,11 @@ impl Cors {
                 HeaderValue::from_static("true"),
             );
         }
-        let echo = |name| request.header(name).cloned();
+        let echo = |name| {
+            request
+                .header_bytes(name)
+                .and_then(|v| HeaderValue::from_bytes(v).ok())
+        };
         let methods = match (&self.methods, self.credentials) {
             (Allowed::Any, true) => echo(ACCESS_CONTROL_REQUEST_METHOD),
             _ => self.methods_value.clone(),
@@ -381,7 +385,9 @@ impl<State: Send + Sync + 'static> Middleware<State> for Cors {
         next: Next<State>,
     ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
-            let origin = request.header(ORIGIN).cloned();
+            let origin = request
+                .header_bytes(ORIGIN)
+                .and_then(|v| HeaderValue::from_bytes(v).ok());
             let is_preflight = request.method() == Method::OPTIONS
                 && request
                     .headers()

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use romio::time::Sleep;
 
+use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 
 use super::reader::{ConnReader, SharedReader, lock};
@@ -23,12 +24,13 @@ use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
 use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
+use crate::h1::head::Head;
 use crate::h1::request_head::{BodyFraming, RequestHead};
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, scan_headers, status_allows_body, write_chunk,
     write_head,
 };
-use crate::request::{ConnInfo, Head};
+use crate::request::ConnInfo;
 use crate::settings::Settings;
 use crate::{Body, Request, Response};
 
@@ -45,7 +47,7 @@ const MAX_RETAINED_WRITE_BUFFER: usize = 1024 * 1024;
 // per request to save stack space for an instant.
 #[allow(clippy::large_enum_variant)]
 enum NextHead {
-    Head(RequestHead),
+    Head(RequestHead, Bytes),
     /// The head can never be valid: answer with this status and close.
     Reject(StatusCode, &'static str),
     /// The client took too long to send a head it had started: 408 and close.
@@ -98,22 +100,23 @@ pub(crate) async fn serve_connection<S: Service>(
         shutting_down: shutdown.wait(),
     };
     loop {
-        let head = match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
-            NextHead::Head(head) => head,
-            NextHead::Reject(status, reason) => {
-                write_error(&mut out, status, reason);
-                return close(&*transport, &mut out).await;
-            }
-            NextHead::TimedOut => {
-                write_error(
-                    &mut out,
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request head not received in time",
-                );
-                return close(&*transport, &mut out).await;
-            }
-            NextHead::Close => return close(&*transport, &mut out).await,
-        };
+        let (head, raw) =
+            match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
+                NextHead::Head(head, raw) => (head, raw),
+                NextHead::Reject(status, reason) => {
+                    write_error(&mut out, status, reason);
+                    return close(&*transport, &mut out).await;
+                }
+                NextHead::TimedOut => {
+                    write_error(
+                        &mut out,
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request head not received in time",
+                    );
+                    return close(&*transport, &mut out).await;
+                }
+                NextHead::Close => return close(&*transport, &mut out).await,
+            };
 
         let version = head.version;
         let is_head = head.method == Method::HEAD;
@@ -122,7 +125,7 @@ pub(crate) async fn serve_connection<S: Service>(
             // Earlier pipelined responses must leave before this request's `100 Continue`.
             flush(&*transport, &mut out).await?;
         }
-        let request = into_request(head, &reader, info, settings);
+        let request = into_request(head, raw, &reader, info, settings);
         let response = service.call(request).await;
 
         // What the handler left of the request body is drained before the response head is
@@ -166,7 +169,7 @@ async fn next_head(
         let idle = {
             let mut reader = lock(reader);
             match reader.parse_head(&settings.limits) {
-                Ok(Some(head)) => return Ok(NextHead::Head(head)),
+                Ok(Some((head, raw))) => return Ok(NextHead::Head(head, raw)),
                 Err(error) => return Ok(NextHead::Reject(error.status, error.reason)),
                 Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
                 Ok(None) => reader.buffered().is_empty(),
@@ -239,6 +242,7 @@ async fn wait_for_bytes(
 /// Builds the request handed to the service, once; its body reads lazily from the connection.
 fn into_request(
     head: RequestHead,
+    raw: Bytes,
     reader: &SharedReader,
     conn: ConnInfo,
     settings: &Settings,
@@ -261,12 +265,7 @@ fn into_request(
             Body::empty()
         }
     };
-    let head = Head {
-        method: head.method,
-        uri: head.uri,
-        version: head.version,
-        headers: head.headers,
-    };
+    let head = Head::received(head.method, head.version, raw, head.target);
     Request::new(head, body, conn, settings.max_body_bytes)
 }
 

@@ -10,7 +10,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::transport::Transport;
 use crate::h1::decoder::{Decoder, FramingError};
@@ -47,8 +47,10 @@ pub(crate) enum BodyReadError {
 /// The read side of a connection.
 pub(crate) struct ConnReader {
     transport: Arc<dyn Transport>,
-    /// Read buffer: bytes `start..end` are received and not yet consumed.
-    buf: Vec<u8>,
+    /// Read buffer: bytes `start..end` are received and not yet consumed; past `end` it is
+    /// zeroed, ready to read into. Each request head is split off it ([`Bytes`] sharing the
+    /// allocation), and the space is reclaimed in place once no head refers to it.
+    buf: BytesMut,
     start: usize,
     end: usize,
     /// The body of the current request, while it is not fully read.
@@ -68,7 +70,7 @@ impl ConnReader {
     pub(crate) fn new(transport: Arc<dyn Transport>) -> ConnReader {
         ConnReader {
             transport,
-            buf: vec![0; READ_CHUNK],
+            buf: BytesMut::zeroed(READ_CHUNK),
             start: 0,
             end: 0,
             body: None,
@@ -89,13 +91,21 @@ impl ConnReader {
         self.eof
     }
 
-    /// Parses the next request head from the buffer, consuming it.
-    pub(crate) fn parse_head(&mut self, limits: &Limits) -> Result<Option<RequestHead>, HeadError> {
-        let parsed = request_head::parse(self.buffered(), limits)?;
-        Ok(parsed.map(|(head, len)| {
-            self.start += len;
-            head
-        }))
+    /// Parses the next request head from the buffer, consuming it; the head's bytes are
+    /// split off the buffer (no copy).
+    pub(crate) fn parse_head(
+        &mut self,
+        limits: &Limits,
+    ) -> Result<Option<(RequestHead, Bytes)>, HeadError> {
+        let Some((head, len)) = request_head::parse(self.buffered(), limits)? else {
+            return Ok(None);
+        };
+        self.buf.advance(self.start);
+        self.end -= self.start;
+        self.start = 0;
+        let raw = self.buf.split_to(len).freeze();
+        self.end -= len;
+        Ok(Some((head, raw)))
     }
 
     /// Sets up reading the body of the request just parsed; returns the generation its
@@ -145,16 +155,16 @@ impl ConnReader {
             self.end = 0;
         }
         if self.buf.len() - self.end < READ_CHUNK / 2 {
-            if self.start > 0 {
-                // Move the unconsumed tail to the front rather than growing.
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
-            if self.buf.len() - self.end < READ_CHUNK / 2 {
-                let grown = self.buf.len() + READ_CHUNK;
-                self.buf.resize(grown, 0);
-            }
+            // Drop what is consumed and make room: `reserve` moves the unconsumed bytes to
+            // the front of the allocation when no head split off it is still alive (a new
+            // allocation otherwise), growing it only when what is unconsumed needs it.
+            self.buf.advance(self.start);
+            self.end -= self.start;
+            self.start = 0;
+            self.buf.truncate(self.end);
+            self.buf.reserve(READ_CHUNK);
+            let room = self.buf.capacity();
+            self.buf.resize(room, 0);
         }
         let transport = self.transport.clone();
         match transport.poll_read(cx, &mut self.buf[self.end..]) {
