@@ -22,6 +22,11 @@ impl<'h> Fields<'h> {
         };
         Fields { rest }
     }
+
+    /// The fields of `lines`: field lines only, each ending in CRLF.
+    pub(crate) fn lines(lines: &'h [u8]) -> Fields<'h> {
+        Fields { rest: lines }
+    }
 }
 
 impl<'h> Iterator for Fields<'h> {

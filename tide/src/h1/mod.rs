@@ -6,4 +6,5 @@ pub(crate) mod decoder;
 pub(crate) mod fields;
 pub(crate) mod head;
 pub(crate) mod request_head;
+pub(crate) mod response_fields;
 pub(crate) mod response_head;

@@ -4,10 +4,10 @@
 //! knows of the body, and drops any `Content-Length` or `Transfer-Encoding` the handler set,
 //! so a handler can never make the response's framing disagree with its body.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
-use http::{HeaderMap, StatusCode, Version};
+use http::{StatusCode, Version};
 
 use super::date::DATE_LEN;
+use super::response_fields::ResponseFields;
 
 /// How a response body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,31 +47,6 @@ pub(crate) fn status_allows_body(status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED)
 }
 
-/// What the engine needs to know of a handler's response headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct HeaderFacts {
-    /// The handler set its own `Date`.
-    pub(crate) has_date: bool,
-    /// A `Connection` field lists `close`.
-    pub(crate) says_close: bool,
-}
-
-/// Reads [`HeaderFacts`] off `headers` in one walk over them (no hashing).
-pub(crate) fn scan_headers(headers: &HeaderMap) -> HeaderFacts {
-    let mut facts = HeaderFacts {
-        has_date: false,
-        says_close: false,
-    };
-    for (name, value) in headers {
-        if name == DATE {
-            facts.has_date = true;
-        } else if name == CONNECTION && lists_token(value.as_bytes(), b"close") {
-            facts.says_close = true;
-        }
-    }
-    facts
-}
-
 /// Whether a comma-separated header value lists `token` (case-insensitively).
 pub(crate) fn lists_token(value: &[u8], token: &[u8]) -> bool {
     value
@@ -85,7 +60,7 @@ pub(crate) fn write_head(
     out: &mut Vec<u8>,
     version: Version,
     status: StatusCode,
-    headers: &HeaderMap,
+    fields: &ResponseFields,
     framing: ResponseFraming,
     connection: ConnectionHeader,
     date: Option<&[u8; DATE_LEN]>,
@@ -100,18 +75,7 @@ pub(crate) fn write_head(
     out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
     out.extend_from_slice(b"\r\n");
 
-    for (name, value) in headers {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            continue;
-        }
-        if name == CONNECTION && connection != ConnectionHeader::Default {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    fields.write(out, connection == ConnectionHeader::Default);
     match framing {
         ResponseFraming::Length(length) => {
             out.extend_from_slice(b"content-length: ");
@@ -171,7 +135,8 @@ fn write_hex(out: &mut Vec<u8>, value: u64) {
 mod tests {
     use super::*;
     use crate::h1::chunked::ChunkedDecoder;
-    use http::HeaderValue;
+    use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+    use http::{HeaderMap, HeaderValue};
 
     fn head(
         version: Version,
@@ -181,12 +146,13 @@ mod tests {
         connection: ConnectionHeader,
     ) -> String {
         let mut out = Vec::new();
-        let date = (!scan_headers(headers).has_date).then(super::super::date::current_date);
+        let fields = ResponseFields::Map(headers.clone());
+        let date = (!fields.facts().has_date).then(super::super::date::current_date);
         write_head(
             &mut out,
             version,
             StatusCode::from_u16(status).unwrap(),
-            headers,
+            &fields,
             framing,
             connection,
             date.as_ref(),
@@ -260,11 +226,15 @@ mod tests {
     fn the_headers_say_whether_they_carry_a_date_and_close() {
         let check = |pairs: &[(&'static str, &'static str)], expected: (bool, bool)| {
             let mut headers = HeaderMap::new();
+            let mut lines = ResponseFields::default();
             for (name, value) in pairs {
                 headers.append(*name, HeaderValue::from_static(value));
+                lines.append(name, value);
             }
-            let facts = scan_headers(&headers);
-            assert_eq!((facts.has_date, facts.says_close), expected, "{pairs:?}");
+            for fields in [ResponseFields::Map(headers), lines] {
+                let facts = fields.facts();
+                assert_eq!((facts.has_date, facts.says_close), expected, "{pairs:?}");
+            }
         };
         check(&[], (false, false));
         check(&[("date", "x")], (true, false));

@@ -26,9 +26,9 @@ use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
 use crate::h1::request_head::{BodyFraming, RequestHead};
+use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
-    ConnectionHeader, LAST_CHUNK, ResponseFraming, scan_headers, status_allows_body, write_chunk,
-    write_head,
+    ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
 };
 use crate::request::ConnInfo;
 use crate::settings::Settings;
@@ -290,7 +290,7 @@ async fn write_response(
             None => ResponseFraming::UntilClose,
         }
     };
-    let facts = scan_headers(response.headers());
+    let facts = response.fields().facts();
     // A handler's own `Connection: close` is a promise the server must keep (RFC 9112 §9.6).
     if framing == ResponseFraming::UntilClose || facts.says_close {
         keep_alive = false;
@@ -305,7 +305,7 @@ async fn write_response(
         &mut out.buf,
         version,
         status,
-        response.headers(),
+        response.fields(),
         framing,
         connection,
         date.as_ref(),
@@ -388,18 +388,16 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
 
 /// Appends a plain-text error response that closes the connection.
 fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    let fields = ResponseFields::with_content_type(http::HeaderValue::from_static(
+        "text/plain; charset=utf-8",
+    ));
     let body = format!("{reason}\n");
     let date = out.date();
     write_head(
         &mut out.buf,
         Version::HTTP_11,
         status,
-        &headers,
+        &fields,
         ResponseFraming::Length(body.len() as u64),
         ConnectionHeader::Close,
         Some(&date),
