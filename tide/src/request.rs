@@ -52,13 +52,20 @@ pub struct ConnInfo {
 /// [`Service`](crate::server::Service), before an app gives it its state.
 #[derive(Debug)]
 pub struct Request<State = ()> {
+    // One allocation holds all but the state, so that the request moves from layer to
+    // layer as a pointer and the state.
+    parts: Box<Parts>,
+    state: State,
+}
+
+#[derive(Debug)]
+struct Parts {
     head: Head,
     extensions: Extensions,
     body: Body,
     params: Params,
     conn: ConnInfo,
     body_limit: u64,
-    state: State,
 }
 
 impl Request {
@@ -66,12 +73,14 @@ impl Request {
     /// is bounded by `body_limit`.
     pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            head,
-            extensions: Extensions::new(),
-            body,
-            params: Params::default(),
-            conn,
-            body_limit,
+            parts: Box::new(Parts {
+                head,
+                extensions: Extensions::new(),
+                body,
+                params: Params::default(),
+                conn,
+                body_limit,
+            }),
             state: (),
         }
     }
@@ -89,7 +98,7 @@ impl Request {
             conn,
             body_limit,
         );
-        request.extensions = parts.extensions;
+        request.parts.extensions = parts.extensions;
         request
     }
 }
@@ -98,60 +107,51 @@ impl<State> Request<State> {
     /// The request with an app's `state`, and the parameters its route captured added to
     /// those it had (an app nested in another adds its own to the outer app's).
     pub(crate) fn with_state<Other>(self, state: Other, params: Params) -> Request<Other> {
-        let params = if self.params.is_empty() && !self.params.has_raw_rest() {
-            params
+        let mut parts = self.parts;
+        if parts.params.is_empty() && !parts.params.has_raw_rest() {
+            parts.params = params;
         } else {
-            let mut all = self.params;
             for (name, value) in params.iter() {
-                all.push(name, value);
+                parts.params.push(name, value);
             }
-            all.raw_rest_from(&params);
-            all
-        };
-        Request {
-            head: self.head,
-            extensions: self.extensions,
-            body: self.body,
-            params,
-            conn: self.conn,
-            body_limit: self.body_limit,
-            state,
+            parts.params.raw_rest_from(&params);
         }
+        Request { parts, state }
     }
 
     pub(crate) fn take_param(&mut self, name: &str) -> Option<String> {
-        self.params.remove(name)
+        self.parts.params.remove(name)
     }
 
     /// Takes the text the route's wildcard matched, as sent (not percent-decoded).
     pub(crate) fn take_raw_rest(&mut self) -> Option<String> {
-        self.params.take_raw_rest()
+        self.parts.params.take_raw_rest()
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.head.method
+        &self.parts.head.method
     }
 
     /// The request target as a `Uri` (built on first use; [`path`](Request::path) and
     /// [`query_str`](Request::query_str) read the target in place).
     pub fn uri(&self) -> &Uri {
-        self.head.uri()
+        self.parts.head.uri()
     }
 
     /// The path of the request target, as sent (not percent-decoded).
     pub fn path(&self) -> &str {
-        self.head.path()
+        self.parts.head.path()
     }
 
     /// The query string of the request target (after `?`), as sent.
     pub fn query_str(&self) -> Option<&str> {
-        self.head.query()
+        self.parts.head.query()
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.head.version
+        self.parts.head.version
     }
 
     /// The first value of header `name` (any case) as text; `None` if the request has no
@@ -180,7 +180,7 @@ impl<State> Request<State> {
 
     /// The first value of header `name` (any case) as bytes.
     pub fn header_bytes(&self, name: impl AsRef<str>) -> Option<&[u8]> {
-        self.head.values(name.as_ref()).next()
+        self.parts.head.values(name.as_ref()).next()
     }
 
     /// Every value of header `name` (any case), in order, as bytes.
@@ -188,18 +188,18 @@ impl<State> Request<State> {
         &'a self,
         name: &'n str,
     ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n, State> {
-        self.head.values(name)
+        self.parts.head.values(name)
     }
 
     /// The headers as an `http::HeaderMap`, built on first use (its values share the
     /// request's bytes). [`header`](Request::header) needs no map.
     pub fn headers(&self) -> &HeaderMap {
-        self.head.headers()
+        self.parts.head.headers()
     }
 
     /// The headers, mutably (for middleware); from then on lookups read this map.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.head.headers_mut()
+        self.parts.head.headers_mut()
     }
 
     /// The `Content-Type`.
@@ -211,7 +211,7 @@ impl<State> Request<State> {
     ///
     /// A missing parameter is a mistake in the app (the route has no such name): a 500.
     pub fn param(&self, name: &str) -> Result<&str> {
-        self.params.get(name).ok_or_else(|| {
+        self.parts.params.get(name).ok_or_else(|| {
             Error::from_str(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the route has no parameter named {name:?}"),
@@ -232,7 +232,7 @@ impl<State> Request<State> {
 
     /// All route parameters.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.parts.params
     }
 
     /// The query string parsed as a `T`; a query that does not fit is a 400.
@@ -283,33 +283,33 @@ impl<State> Request<State> {
 
     /// The client's address (`None` over a Unix socket or in-process).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.conn.peer_addr
+        self.parts.conn.peer_addr
     }
 
     /// The server's address the client connected to.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.conn.local_addr
+        self.parts.conn.local_addr
     }
 
     /// A typed value attached by middleware.
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.extensions.get()
+        self.parts.extensions.get()
     }
 
     /// Attaches a typed value for handlers further in.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.extensions.insert(value);
+        self.parts.extensions.insert(value);
     }
 
     /// Takes the body as a stream of chunks, leaving an empty one. Streaming is not bounded
     /// by the body limit: the handler decides how much to read.
     pub fn take_body(&mut self) -> Body {
-        std::mem::take(&mut self.body)
+        std::mem::take(&mut self.parts.body)
     }
 
     /// Reads the whole body, up to the body limit (413 beyond it).
     pub async fn body_bytes(&mut self) -> Result<Bytes> {
-        let limit = self.body_limit;
+        let limit = self.parts.body_limit;
         self.take_body()
             .bytes_limited(limit)
             .await
@@ -349,25 +349,26 @@ impl<State> Request<State> {
 
     /// Where the request came from.
     pub fn conn_info(&self) -> &ConnInfo {
-        &self.conn
+        &self.parts.conn
     }
 
     /// The most bytes [`body_bytes`](Request::body_bytes) (and the `body_*` readers built on
     /// it) accept: the server's [`max_body_bytes`](crate::server::Settings::max_body_bytes).
     pub fn body_limit(&self) -> u64 {
-        self.body_limit
+        self.parts.body_limit
     }
 
     /// The request as an `http::Request` (its parameters, state and connection info are
     /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
-        let (method, uri, version, headers) = self.head.into_parts();
-        let mut request = http::Request::new(self.body);
+        let parts = *self.parts;
+        let (method, uri, version, headers) = parts.head.into_parts();
+        let mut request = http::Request::new(parts.body);
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.version_mut() = version;
         *request.headers_mut() = headers;
-        *request.extensions_mut() = self.extensions;
+        *request.extensions_mut() = parts.extensions;
         request
     }
 }

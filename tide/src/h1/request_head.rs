@@ -210,10 +210,28 @@ fn plain_target(target: &str) -> Option<u32> {
     if bytes.first() != Some(&b'/') || bytes.len() > MAX_PLAIN {
         return None;
     }
-    let plain = |b: u8| {
-        b.is_ascii_alphanumeric()
+    let plain = |b: u8| PLAIN[b as usize];
+    let path_end = bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len());
+    if path_end < bytes.len() {
+        if bytes[path_end] != b'?' {
+            return None;
+        }
+        if !bytes[path_end + 1..].iter().all(|&b| b == b'?' || plain(b)) {
+            return None;
+        }
+    }
+    Some(path_end as u32)
+}
+
+/// The bytes of a plain target (see [`plain_target`]), by value.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'-' | b'.'
                     | b'_'
                     | b'~'
@@ -232,19 +250,11 @@ fn plain_target(target: &str) -> Option<u32> {
                     | b'@'
                     | b'/'
                     | b'%'
-            )
-    };
-    let path_end = bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len());
-    if path_end < bytes.len() {
-        if bytes[path_end] != b'?' {
-            return None;
-        }
-        if !bytes[path_end + 1..].iter().all(|&b| b == b'?' || plain(b)) {
-            return None;
-        }
+            );
+        b += 1;
     }
-    Some(path_end as u32)
-}
+    table
+};
 
 fn uri_too_long() -> HeadError {
     HeadError {
@@ -278,11 +288,25 @@ fn names_an_http_version(buf: &[u8]) -> bool {
         .is_some_and(|version| version.len() == 8 && version.starts_with(b"HTTP/"))
 }
 
-/// Whether some LF in `head` is not preceded by a CR.
+/// Whether some LF in `head` is not preceded by a CR. Eight bytes at a time: only a word
+/// holding an LF is looked at byte by byte.
 fn has_bare_lf(head: &[u8]) -> bool {
-    head.iter()
-        .enumerate()
-        .any(|(at, &byte)| byte == b'\n' && (at == 0 || head[at - 1] != b'\r'))
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let bare_at = |at: usize| head[at] == b'\n' && (at == 0 || head[at - 1] != b'\r');
+    let mut words = head.chunks_exact(8);
+    let mut offset = 0;
+    for word in words.by_ref() {
+        let word = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let x = word ^ LFS;
+        // Nonzero when some byte of `word` is an LF (may flag other bytes too, never miss).
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 && (offset..offset + 8).any(bare_at) {
+            return true;
+        }
+        offset += 8;
+    }
+    (offset..head.len()).any(bare_at)
 }
 
 /// What framing and the connection depend on, noted field by field as the head is read.
