@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -10,7 +11,24 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use http::StatusCode;
 
-use crate::server::reader::{BodyReadError, SharedReader, lock};
+/// Where a request body still arriving comes from: the contract between the body and the
+/// engine that reads the connection (the engine implements it; the body knows nothing else
+/// of the engine).
+///
+/// A source serves one body at a time. Each body is made under a *generation* the source
+/// gave it; once the source has moved on (the handler answered and the engine took back what
+/// was left of the body), a body of an older generation must get an error, never the bytes
+/// of a later request.
+pub(crate) trait BodySource: Send + Sync + 'static {
+    /// Polls the next chunk of the body made under `generation`: `Some(Ok(chunk))` (never
+    /// empty), `None` at the end of the body, an error when it cannot be read (a body of an
+    /// older generation included). After `None` or an error it is not polled again.
+    fn poll_chunk(
+        &self,
+        cx: &mut Context<'_>,
+        generation: u64,
+    ) -> Poll<Option<Result<Bytes, BodyError>>>;
+}
 
 /// The body of a request or a response: empty, a buffer, a stream of chunks, or (for a
 /// request) the bytes still arriving on the connection.
@@ -42,12 +60,14 @@ enum Kind {
     Full(Bytes),
     Stream(Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>),
     Incoming(Incoming),
+    /// The body of a response to `HEAD`: its length (if known) is announced, nothing is sent.
+    Omitted(Option<u64>),
 }
 
 /// A request body still arriving on the connection.
 pub(crate) struct Incoming {
-    reader: SharedReader,
-    /// The reader's generation when this body was made; once it moves on, this body is stale.
+    source: Arc<dyn BodySource>,
+    /// The source's generation when this body was made; once it moves on, this body is stale.
     generation: u64,
     /// The declared length, if the request had a `Content-Length`.
     length: Option<u64>,
@@ -80,15 +100,17 @@ impl Body {
         }
     }
 
+    /// A request body read from `source` under `generation`; [`Body::bytes`] accepts at most
+    /// `limit` bytes of it.
     pub(crate) fn incoming(
-        reader: SharedReader,
+        source: Arc<dyn BodySource>,
         generation: u64,
         length: Option<u64>,
         limit: u64,
     ) -> Body {
         Body {
             kind: Kind::Incoming(Incoming {
-                reader,
+                source,
                 generation,
                 length,
                 limit,
@@ -104,6 +126,7 @@ impl Body {
             Kind::Full(bytes) => Some(bytes.len() as u64),
             Kind::Stream(_) => None,
             Kind::Incoming(incoming) => incoming.length,
+            Kind::Omitted(length) => *length,
         }
     }
 
@@ -115,9 +138,17 @@ impl Body {
     /// The whole body in memory when it already is (no reading needed).
     pub(crate) fn as_full(&self) -> Option<&[u8]> {
         match &self.kind {
-            Kind::Empty => Some(&[]),
+            Kind::Empty | Kind::Omitted(_) => Some(&[]),
             Kind::Full(bytes) => Some(bytes),
             _ => None,
+        }
+    }
+
+    /// This body as the body of an answer to `HEAD`: it keeps its length (if known) and
+    /// sends nothing; a stream or a request body is dropped unread.
+    pub(crate) fn into_omitted(self) -> Body {
+        Body {
+            kind: Kind::Omitted(self.len()),
         }
     }
 
@@ -136,7 +167,7 @@ impl Body {
             return Err(BodyError::TooLarge { limit });
         }
         match self.kind {
-            Kind::Empty => return Ok(Bytes::new()),
+            Kind::Empty | Kind::Omitted(_) => return Ok(Bytes::new()),
             Kind::Full(bytes) => return Ok(bytes),
             _ => {}
         }
@@ -154,7 +185,7 @@ impl Body {
     /// Polls for the next chunk; `None` at the end.
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         match &mut self.kind {
-            Kind::Empty => Poll::Ready(None),
+            Kind::Empty | Kind::Omitted(_) => Poll::Ready(None),
             Kind::Full(bytes) => {
                 let bytes = std::mem::take(bytes);
                 self.kind = Kind::Empty;
@@ -174,34 +205,11 @@ impl Incoming {
         if self.finished {
             return Poll::Ready(None);
         }
-        let mut chunk = Vec::new();
-        let poll = {
-            let mut reader = lock(&self.reader);
-            if reader.generation() != self.generation {
-                // Kept past its handler: the engine has taken back what was left of it.
-                self.finished = true;
-                return Poll::Ready(Some(Err(BodyError::Io(io::Error::other(
-                    "the request body can no longer be read: its handler has already answered",
-                )))));
-            }
-            reader.poll_body(cx, &mut chunk)
-        };
-        match poll {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(error)) => {
-                self.finished = true;
-                Poll::Ready(Some(Err(error.into())))
-            }
-            Poll::Ready(Ok(done)) => {
-                self.finished = done;
-                if chunk.is_empty() {
-                    // Done with no data in this call: the end.
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Ok(chunk.into())))
-                }
-            }
+        let poll = self.source.poll_chunk(cx, self.generation);
+        if matches!(poll, Poll::Ready(None | Some(Err(_)))) {
+            self.finished = true;
         }
+        poll
     }
 }
 
@@ -226,6 +234,7 @@ impl fmt::Debug for Body {
             Kind::Full(_) => "full",
             Kind::Stream(_) => "stream",
             Kind::Incoming(_) => "incoming",
+            Kind::Omitted(_) => "omitted",
         };
         f.debug_struct("Body")
             .field("kind", &kind)
@@ -316,16 +325,6 @@ impl std::error::Error for BodyError {
         match self {
             BodyError::Io(error) => Some(error),
             _ => None,
-        }
-    }
-}
-
-impl From<BodyReadError> for BodyError {
-    fn from(error: BodyReadError) -> BodyError {
-        match error {
-            BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
-            BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
-            BodyReadError::Io(error) => BodyError::Io(error),
         }
     }
 }

@@ -22,25 +22,29 @@
 
 mod app;
 mod body;
+mod cookie;
 mod endpoint;
 mod error;
 mod h1;
 pub mod middleware;
+mod panic;
+mod percent;
 mod request;
 mod response;
 mod route;
 mod router;
 pub mod runtime;
 pub mod server;
+mod settings;
 pub mod testing;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};
+pub use cookie::{Cookie, SameSite};
 pub use endpoint::{BoxFuture, Endpoint};
 pub use error::{Error, Result, Status};
-pub use h1::limits;
 pub use http::{Method, StatusCode};
-pub use middleware::{Cookie, Middleware, Next, SameSite};
+pub use middleware::{Middleware, Next};
 pub use request::Request;
 pub use response::{Json, Redirect, Response, ResponseBuilder};
 pub use route::Route;

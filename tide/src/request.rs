@@ -1,19 +1,32 @@
 //! [`Request`]: what a handler receives: the HTTP request, its route parameters, the app's
-//! state, and where it came from.
+//! state, where it came from, and the limits in force.
+//!
+//! A request is built once, where it enters the framework: by the engine from the parsed head
+//! (or by [`App::respond`](crate::App::respond) from an `http::Request`), carrying its
+//! [`ConnInfo`] and the body limit of the server's settings. The app then only adds its state
+//! and the route's parameters; it is never rebuilt in another form on its way to the handler.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 
 use bytes::Bytes;
-use http::header::{AsHeaderName, CONTENT_TYPE, COOKIE};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
-use crate::middleware::Cookie;
-use crate::middleware::cookies;
+use crate::cookie::{self, Cookie};
+use crate::h1::head::Head;
 use crate::router::Params;
-use crate::server::ConnInfo;
 use crate::{Body, BodyError, Error, Result};
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The client's address (`None` over a Unix socket or in-process).
+    pub peer_addr: Option<SocketAddr>,
+    /// The server's address the client connected to (`None` over a Unix socket or
+    /// in-process).
+    pub local_addr: Option<SocketAddr>,
+}
 
 /// An HTTP request as a handler sees it.
 ///
@@ -34,102 +47,171 @@ use crate::{Body, BodyError, Error, Result};
 /// assert_eq!(response.body_string().await, "Hello, ferris!");
 /// # });
 /// ```
+///
+/// `Request<()>` (the default) is the request as the engine hands it to a
+/// [`Service`](crate::server::Service), before an app gives it its state.
 #[derive(Debug)]
-pub struct Request<State> {
-    inner: http::Request<Body>,
-    params: Params,
+pub struct Request<State = ()> {
+    // One allocation holds all but the state, so that the request moves from layer to
+    // layer as a pointer and the state.
+    parts: Box<Parts>,
     state: State,
+}
+
+#[derive(Debug)]
+struct Parts {
+    head: Head,
+    extensions: Extensions,
+    body: Body,
+    params: Params,
     conn: ConnInfo,
     body_limit: u64,
 }
 
-impl<State> Request<State> {
-    pub(crate) fn new(
-        inner: http::Request<Body>,
-        state: State,
-        conn: ConnInfo,
-        body_limit: u64,
-        params: Params,
-    ) -> Request<State> {
+impl Request {
+    /// A request with `head` and `body`, from the connection `conn`; reading its body whole
+    /// is bounded by `body_limit`.
+    pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            inner,
-            params,
-            state,
-            conn,
-            body_limit,
+            parts: Box::new(Parts {
+                head,
+                extensions: Extensions::new(),
+                body,
+                params: Params::default(),
+                conn,
+                body_limit,
+            }),
+            state: (),
         }
     }
 
-    /// Moves the request to another app's state (for nested apps), adding `params`.
-    pub(crate) fn with_state<Other>(self, state: Other, params: &Params) -> Request<Other> {
-        let mut all = self.params;
-        for (name, value) in params.iter() {
-            all.push(name, value);
+    /// A request built from an `http::Request` (for in-process requests).
+    pub(crate) fn from_http(
+        request: http::Request<Body>,
+        conn: ConnInfo,
+        body_limit: u64,
+    ) -> Request {
+        let (parts, body) = request.into_parts();
+        let mut request = Request::new(
+            Head::from_parts(parts.method, parts.uri, parts.version, parts.headers),
+            body,
+            conn,
+            body_limit,
+        );
+        request.parts.extensions = parts.extensions;
+        request
+    }
+}
+
+impl<State> Request<State> {
+    /// The request with an app's `state`, and the parameters its route captured added to
+    /// those it had (an app nested in another adds its own to the outer app's).
+    pub(crate) fn with_state<Other>(self, state: Other, params: Params) -> Request<Other> {
+        let mut parts = self.parts;
+        if parts.params.is_empty() && !parts.params.has_raw_rest() {
+            parts.params = params;
+        } else {
+            for (name, value) in params.iter() {
+                parts.params.push(name, value);
+            }
+            parts.params.raw_rest_from(&params);
         }
-        all.raw_rest_from(params);
-        Request {
-            inner: self.inner,
-            params: all,
-            state,
-            conn: self.conn,
-            body_limit: self.body_limit,
-        }
+        Request { parts, state }
     }
 
     pub(crate) fn take_param(&mut self, name: &str) -> Option<String> {
-        self.params.remove(name)
+        self.parts.params.remove(name)
     }
 
     /// Takes the text the route's wildcard matched, as sent (not percent-decoded).
     pub(crate) fn take_raw_rest(&mut self) -> Option<String> {
-        self.params.take_raw_rest()
+        self.parts.params.take_raw_rest()
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        self.inner.method()
+        &self.parts.head.method
     }
 
-    /// The request target.
+    /// The request target as a `Uri` (built on first use; [`path`](Request::path) and
+    /// [`query_str`](Request::query_str) read the target in place).
     pub fn uri(&self) -> &Uri {
-        self.inner.uri()
+        self.parts.head.uri()
     }
 
-    /// The path of the request target.
+    /// The path of the request target, as sent (not percent-decoded).
     pub fn path(&self) -> &str {
-        self.inner.uri().path()
+        self.parts.head.path()
+    }
+
+    /// The query string of the request target (after `?`), as sent.
+    pub fn query_str(&self) -> Option<&str> {
+        self.parts.head.query()
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.inner.version()
+        self.parts.head.version
     }
 
-    /// The headers.
+    /// The first value of header `name` (any case) as text; `None` if the request has no
+    /// such header, or if its value is not visible ASCII (see
+    /// [`header_bytes`](Request::header_bytes)).
+    ///
+    /// The request's fields are read where they arrived: no map is built for a lookup.
+    ///
+    /// ```
+    /// # tide::runtime::block_on(async {
+    /// let mut app = tide::new();
+    /// app.at("/").get(|req: tide::Request<()>| async move {
+    ///     Ok(req.header("user-agent").unwrap_or("nobody").to_owned())
+    /// });
+    /// let request = http::Request::get("/")
+    ///     .header("User-Agent", "curl")
+    ///     .body(tide::Body::empty())
+    ///     .unwrap();
+    /// let mut response = tide::testing::send(&app, request).await;
+    /// assert_eq!(response.body_string().await, "curl");
+    /// # });
+    /// ```
+    pub fn header(&self, name: impl AsRef<str>) -> Option<&str> {
+        self.header_bytes(name).and_then(text)
+    }
+
+    /// The first value of header `name` (any case) as bytes.
+    pub fn header_bytes(&self, name: impl AsRef<str>) -> Option<&[u8]> {
+        self.parts.head.values(name.as_ref()).next()
+    }
+
+    /// Every value of header `name` (any case), in order, as bytes.
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n, State> {
+        self.parts.head.values(name)
+    }
+
+    /// The headers as an `http::HeaderMap`, built on first use (its values share the
+    /// request's bytes). [`header`](Request::header) needs no map.
     pub fn headers(&self) -> &HeaderMap {
-        self.inner.headers()
+        self.parts.head.headers()
     }
 
-    /// The headers, mutably (for middleware).
+    /// The headers, mutably (for middleware); from then on lookups read this map.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.inner.headers_mut()
-    }
-
-    /// The first value of header `name`.
-    pub fn header(&self, name: impl AsHeaderName) -> Option<&HeaderValue> {
-        self.inner.headers().get(name)
+        self.parts.head.headers_mut()
     }
 
     /// The `Content-Type`.
     pub fn content_type(&self) -> Option<&str> {
-        self.header(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        self.header("content-type")
     }
 
     /// The route parameter `name` (`:name` or `*name` in the route).
     ///
     /// A missing parameter is a mistake in the app (the route has no such name): a 500.
     pub fn param(&self, name: &str) -> Result<&str> {
-        self.params.get(name).ok_or_else(|| {
+        self.parts.params.get(name).ok_or_else(|| {
             Error::from_str(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the route has no parameter named {name:?}"),
@@ -150,12 +232,12 @@ impl<State> Request<State> {
 
     /// All route parameters.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.parts.params
     }
 
     /// The query string parsed as a `T`; a query that does not fit is a 400.
     pub fn query<T: DeserializeOwned>(&self) -> Result<T> {
-        let query = self.inner.uri().query().unwrap_or("");
+        let query = self.query_str().unwrap_or("");
         serde_urlencoded::from_str(query).map_err(|error| {
             Error::from_str(
                 StatusCode::BAD_REQUEST,
@@ -188,12 +270,10 @@ impl<State> Request<State> {
 
     /// Every well-formed cookie the client sent, in order.
     pub fn cookies(&self) -> impl Iterator<Item = Cookie> + '_ {
-        self.headers()
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(cookies::parse_pairs)
-            .map(|(name, value)| cookies::from_request(name, value))
+        self.header_values("cookie")
+            .filter_map(text)
+            .flat_map(cookie::parse_pairs)
+            .map(|(name, value)| cookie::from_request(name, value))
     }
 
     /// The app's state.
@@ -203,33 +283,33 @@ impl<State> Request<State> {
 
     /// The client's address (`None` over a Unix socket or in-process).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.conn.peer_addr
+        self.parts.conn.peer_addr
     }
 
     /// The server's address the client connected to.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.conn.local_addr
+        self.parts.conn.local_addr
     }
 
     /// A typed value attached by middleware.
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.extensions().get()
+        self.parts.extensions.get()
     }
 
     /// Attaches a typed value for handlers further in.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.inner.extensions_mut().insert(value);
+        self.parts.extensions.insert(value);
     }
 
     /// Takes the body as a stream of chunks, leaving an empty one. Streaming is not bounded
     /// by the body limit: the handler decides how much to read.
     pub fn take_body(&mut self) -> Body {
-        std::mem::take(self.inner.body_mut())
+        std::mem::take(&mut self.parts.body)
     }
 
     /// Reads the whole body, up to the body limit (413 beyond it).
     pub async fn body_bytes(&mut self) -> Result<Bytes> {
-        let limit = self.body_limit;
+        let limit = self.parts.body_limit;
         self.take_body()
             .bytes_limited(limit)
             .await
@@ -267,14 +347,41 @@ impl<State> Request<State> {
         })
     }
 
-    /// The underlying `http::Request`.
-    pub fn as_http(&self) -> &http::Request<Body> {
-        &self.inner
+    /// Where the request came from.
+    pub fn conn_info(&self) -> &ConnInfo {
+        &self.parts.conn
     }
 
-    /// Gives back the underlying `http::Request`.
+    /// The most bytes [`body_bytes`](Request::body_bytes) (and the `body_*` readers built on
+    /// it) accept: the server's [`max_body_bytes`](crate::server::Settings::max_body_bytes).
+    pub fn body_limit(&self) -> u64 {
+        self.parts.body_limit
+    }
+
+    /// The request as an `http::Request` (its parameters, state and connection info are
+    /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
-        self.inner
+        let parts = *self.parts;
+        let (method, uri, version, headers) = parts.head.into_parts();
+        let mut request = http::Request::new(parts.body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.version_mut() = version;
+        *request.headers_mut() = headers;
+        *request.extensions_mut() = parts.extensions;
+        request
+    }
+}
+
+/// A header value as text: visible ASCII (and tabs) only, as `HeaderValue::to_str` has it.
+fn text(value: &[u8]) -> Option<&str> {
+    if value
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
     }
 }
 

@@ -1,10 +1,14 @@
 //! [`Response`]: what a handler answers, and the conversions that let it return plain values.
 
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, SET_COOKIE};
-use http::{HeaderMap, StatusCode};
+use std::sync::OnceLock;
+
+use http::header::{CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
+use http::{Extensions, HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::middleware::Cookie;
+use crate::h1::response_fields::{ResponseFields, is_field_name, is_field_value};
+
+use crate::Cookie;
 use crate::{Body, Error};
 
 /// An HTTP response: status, headers and body.
@@ -28,15 +32,37 @@ use crate::{Body, Error};
 /// ```
 #[derive(Debug)]
 pub struct Response {
-    inner: http::Response<Body>,
+    // One allocation holds the whole response, so that it moves through the layers of
+    // middleware as one pointer.
+    parts: Box<Parts>,
+}
+
+#[derive(Debug)]
+struct Parts {
+    status: StatusCode,
+    fields: ResponseFields,
+    /// The map [`Response::headers`] lends while the fields are lines; emptied by any edit.
+    map: OnceLock<HeaderMap>,
+    body: Body,
+    extensions: Extensions,
 }
 
 impl Response {
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Response {
-        let mut inner = http::Response::new(Body::empty());
-        *inner.status_mut() = status;
-        Response { inner }
+        Response::with_fields(status, ResponseFields::default(), Body::empty())
+    }
+
+    fn with_fields(status: StatusCode, fields: ResponseFields, body: Body) -> Response {
+        Response {
+            parts: Box::new(Parts {
+                status,
+                fields,
+                map: OnceLock::new(),
+                body,
+                extensions: Extensions::new(),
+            }),
+        }
     }
 
     /// A builder for a response with `status`.
@@ -48,27 +74,44 @@ impl Response {
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.inner.status()
+        self.parts.status
     }
 
     /// Sets the status.
     pub fn set_status(&mut self, status: StatusCode) {
-        *self.inner.status_mut() = status;
+        self.parts.status = status;
     }
 
-    /// The headers.
+    /// The headers as an `http::HeaderMap` (built on first use: a response keeps the fields
+    /// set by [`insert_header`](Response::insert_header) as the lines it writes).
     pub fn headers(&self) -> &HeaderMap {
-        self.inner.headers()
+        match &self.parts.fields {
+            ResponseFields::Map(map) => map,
+            lines => self.parts.map.get_or_init(|| lines.to_map()),
+        }
     }
 
-    /// The headers, mutably.
+    /// The headers, mutably; from then on the response keeps them in this map.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.inner.headers_mut()
+        self.parts.map.take();
+        self.parts.fields.map_mut()
     }
 
-    /// The first value of header `name`.
-    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&HeaderValue> {
-        self.inner.headers().get(name)
+    /// The first value of header `name` (any case) as text; `None` if there is none or it
+    /// is not text.
+    pub fn header(&self, name: impl AsRef<str>) -> Option<&str> {
+        self.parts
+            .fields
+            .get(name.as_ref())
+            .and_then(|value| std::str::from_utf8(value).ok())
+    }
+
+    /// Every value of header `name` (any case), in order, as bytes.
+    pub fn header_values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
+        self.parts.fields.values(name)
     }
 
     /// Sets header `name`, replacing its values.
@@ -77,9 +120,12 @@ impl Response {
     ///
     /// If `name` or `value` is not a valid header name or value (a programming mistake).
     #[track_caller]
-    pub fn insert_header(&mut self, name: &str, value: impl AsRef<str>) {
-        let (name, value) = header_pair(name, value.as_ref());
-        self.inner.headers_mut().insert(name, value);
+    pub fn insert_header(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        check_field(name, value);
+        self.parts.map.take();
+        self.parts.fields.remove(name);
+        self.parts.fields.append(name, value);
     }
 
     /// Adds a value to header `name`.
@@ -88,22 +134,23 @@ impl Response {
     ///
     /// If `name` or `value` is not a valid header name or value (a programming mistake).
     #[track_caller]
-    pub fn append_header(&mut self, name: &str, value: impl AsRef<str>) {
-        let (name, value) = header_pair(name, value.as_ref());
-        self.inner.headers_mut().append(name, value);
+    pub fn append_header(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        check_field(name, value);
+        self.parts.map.take();
+        self.parts.fields.append(name, value);
     }
 
     /// Removes header `name`.
-    pub fn remove_header(&mut self, name: impl http::header::AsHeaderName) {
-        self.inner.headers_mut().remove(name);
+    pub fn remove_header(&mut self, name: impl AsRef<str>) {
+        self.parts.map.take();
+        self.parts.fields.remove(name.as_ref());
     }
 
     /// Adds a `Set-Cookie` header for `cookie`. Setting the same cookie twice sends both;
     /// the browser keeps the last.
     pub fn insert_cookie(&mut self, cookie: Cookie) {
-        let value = HeaderValue::try_from(cookie.to_string())
-            .expect("a Cookie is checked to be valid header text when it is built");
-        self.inner.headers_mut().append(SET_COOKIE, value);
+        self.append_header(SET_COOKIE, cookie.to_string());
     }
 
     /// Tells the client to drop cookie `name` (set at `Path=/`): adds `name=; Path=/;
@@ -120,28 +167,28 @@ impl Response {
 
     /// The `Content-Type`.
     pub fn content_type(&self) -> Option<&str> {
-        self.header(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        self.header(CONTENT_TYPE)
     }
 
     /// Sets the `Content-Type`.
     #[track_caller]
     pub fn set_content_type(&mut self, content_type: &str) {
-        self.insert_header("content-type", content_type);
+        self.insert_header(CONTENT_TYPE, content_type);
     }
 
     /// The body.
     pub fn body(&self) -> &Body {
-        self.inner.body()
+        &self.parts.body
     }
 
     /// Replaces the body.
     pub fn set_body(&mut self, body: impl Into<Body>) {
-        *self.inner.body_mut() = body.into();
+        self.parts.body = body.into();
     }
 
     /// Takes the body, leaving an empty one.
     pub fn take_body(&mut self) -> Body {
-        std::mem::take(self.inner.body_mut())
+        std::mem::take(&mut self.parts.body)
     }
 
     /// Sets the body to `value` as JSON, with its content type.
@@ -154,27 +201,39 @@ impl Response {
 
     /// The underlying `http::Response`.
     pub fn into_http(self) -> http::Response<Body> {
-        self.inner
+        let parts = *self.parts;
+        let mut response = http::Response::new(parts.body);
+        *response.status_mut() = parts.status;
+        *response.headers_mut() = parts.fields.into_map();
+        *response.extensions_mut() = parts.extensions;
+        response
     }
 
     /// Extensions: typed values middleware can attach.
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.extensions().get()
+        self.parts.extensions.get()
     }
 
     /// Attaches a typed value.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.inner.extensions_mut().insert(value);
+        self.parts.extensions.insert(value);
+    }
+
+    /// The fields, for the engine to write.
+    pub(crate) fn fields(&self) -> &ResponseFields {
+        &self.parts.fields
     }
 }
 
+/// Panics, at the caller, on a header name or value `http` would refuse.
 #[track_caller]
-fn header_pair(name: &str, value: &str) -> (HeaderName, HeaderValue) {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .unwrap_or_else(|_| panic!("{name:?} is not a valid header name"));
-    let value = HeaderValue::from_str(value)
-        .unwrap_or_else(|_| panic!("{value:?} is not a valid value for header {name}"));
-    (name, value)
+fn check_field(name: &str, value: &str) {
+    if !is_field_name(name.as_bytes()) {
+        panic!("{name:?} is not a valid header name");
+    }
+    if !is_field_value(value.as_bytes()) {
+        panic!("{value:?} is not a valid value for header {name}");
+    }
 }
 
 /// Builds a [`Response`]; see [`Response::builder`].
@@ -209,11 +268,10 @@ impl ResponseBuilder {
     pub fn body(mut self, body: impl Into<Response>) -> ResponseBuilder {
         let mut from = body.into();
         if self.response.content_type().is_none()
-            && let Some(content_type) = from.header(CONTENT_TYPE).cloned()
+            && let Some(content_type) = from.content_type()
         {
-            self.response
-                .headers_mut()
-                .insert(CONTENT_TYPE, content_type);
+            let content_type = content_type.to_owned();
+            self.response.set_content_type(&content_type);
         }
         self.response.set_body(from.take_body());
         self
@@ -237,30 +295,38 @@ impl From<ResponseBuilder> for Response {
     }
 }
 
-fn with_body(body: Body, content_type: &'static str) -> Response {
-    let mut response = Response::new(StatusCode::OK);
-    response.set_body(body);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
+/// `Content-Type` of text.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+/// `Content-Type` of bytes.
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+/// `Content-Type` of JSON.
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A `200 OK` with `body` of `content_type` (a constant: checked when compiled, not per
+/// response).
+fn with_body(body: Body, content_type: HeaderValue) -> Response {
+    Response::with_fields(
+        StatusCode::OK,
+        ResponseFields::with_content_type(content_type),
+        body,
+    )
 }
 
 impl From<&'static str> for Response {
     fn from(text: &'static str) -> Response {
-        with_body(text.into(), "text/plain; charset=utf-8")
+        with_body(text.into(), TEXT_PLAIN)
     }
 }
 
 impl From<String> for Response {
     fn from(text: String) -> Response {
-        with_body(text.into(), "text/plain; charset=utf-8")
+        with_body(text.into(), TEXT_PLAIN)
     }
 }
 
 impl From<Vec<u8>> for Response {
     fn from(bytes: Vec<u8>) -> Response {
-        with_body(bytes.into(), "application/octet-stream")
+        with_body(bytes.into(), OCTET_STREAM)
     }
 }
 
@@ -285,14 +351,18 @@ impl From<()> for Response {
 }
 
 impl From<http::Response<Body>> for Response {
-    fn from(inner: http::Response<Body>) -> Response {
-        Response { inner }
+    fn from(response: http::Response<Body>) -> Response {
+        let (parts, body) = response.into_parts();
+        let mut response =
+            Response::with_fields(parts.status, ResponseFields::Map(parts.headers), body);
+        response.parts.extensions = parts.extensions;
+        response
     }
 }
 
 impl From<Response> for http::Response<Body> {
     fn from(response: Response) -> http::Response<Body> {
-        response.inner
+        response.into_http()
     }
 }
 
@@ -328,7 +398,7 @@ pub struct Json<T>(pub T);
 impl<T: Serialize> From<Json<T>> for Response {
     fn from(Json(value): Json<T>) -> Response {
         match serde_json::to_vec(&value) {
-            Ok(bytes) => with_body(bytes.into(), "application/json"),
+            Ok(bytes) => with_body(bytes.into(), APPLICATION_JSON),
             Err(error) => Error::new(StatusCode::INTERNAL_SERVER_ERROR, error).into(),
         }
     }
@@ -381,12 +451,12 @@ impl Redirect {
 impl From<Redirect> for Response {
     fn from(redirect: Redirect) -> Response {
         let mut response = Response::new(redirect.status);
-        match HeaderValue::from_str(&redirect.location) {
-            Ok(location) => {
-                response.headers_mut().insert(LOCATION, location);
+        match is_field_value(redirect.location.as_bytes()) {
+            true => {
+                response.insert_header(LOCATION, &redirect.location);
                 response
             }
-            Err(_) => Error::from_str(
+            false => Error::from_str(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "invalid redirect location",
             )

@@ -1,10 +1,12 @@
-//! [`Route`]: a path of an app, to add endpoints, middleware and nested apps to.
+//! [`Route`]: a path of an app, to add endpoints, middleware and nested apps to. It builds on
+//! the [`App`] builder (and adds [`App::at`] to it); the app knows nothing of it.
 
 use std::sync::Arc;
 
 use http::Method;
 
-use crate::app::{App, NESTED_REST, Nested};
+use crate::app::App;
+use crate::app::nest::{NESTED_REST, Nested};
 use crate::endpoint::Endpoint;
 use crate::middleware::Middleware;
 use crate::router::{MethodFilter, Pattern, Segment};
@@ -41,11 +43,18 @@ pub struct Route<'a, State> {
     pattern: Pattern,
 }
 
-impl<'a, State: Clone + Send + Sync + 'static> Route<'a, State> {
-    pub(crate) fn new(app: &'a mut App<State>, pattern: Pattern) -> Route<'a, State> {
-        Route { app, pattern }
+impl<State: Clone + Send + Sync + 'static> App<State> {
+    /// The route at `path`; add endpoints and middleware to it. See [`Route`].
+    #[track_caller]
+    pub fn at<'a>(&'a mut self, path: &str) -> Route<'a, State> {
+        Route {
+            app: self,
+            pattern: Pattern::parse(path),
+        }
     }
+}
 
+impl<'a, State: Clone + Send + Sync + 'static> Route<'a, State> {
     /// A route below this one: `app.at("/api").at("users")` is `/api/users`.
     #[track_caller]
     pub fn at<'b>(&'b mut self, path: &str) -> Route<'b, State> {

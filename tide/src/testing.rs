@@ -1,8 +1,9 @@
 //! Testing an app without a socket: [`get`], [`request`], [`send`].
 //!
 //! Requests go through the whole app (middleware, routing, handlers, error conversion) in
-//! the test's own task: no port, no server. `HEAD` responses have their body removed and
-//! a `content-length` header set, as the server would.
+//! the test's own task: no port, no server. A `HEAD` request is answered by the app's own
+//! `HEAD` handling (the body dropped, its length kept), and the length it kept, when known, is
+//! shown as the `content-length` header the server would write.
 
 use http::header::CONTENT_LENGTH;
 use http::{HeaderValue, Method};
@@ -38,13 +39,10 @@ pub async fn send<State: Clone + Send + Sync + 'static>(
 ) -> TestResponse {
     let is_head = request.method() == Method::HEAD;
     let mut response = app.respond(request).await;
-    if is_head {
-        let body = response.take_body();
-        if let Some(length) = body.len() {
-            response
-                .headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from(length));
-        }
+    if is_head && let Some(length) = response.body().len() {
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
     TestResponse { response }
 }

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use support::{respond, serve_app};
-use tide::middleware::{Cookie, SameSite};
+use tide::{Cookie, SameSite};
 use tide::{Request, Response, StatusCode};
 
 /// `POST /login` sets a session and a theme, `GET /me` reads them, `POST /logout` removes the

@@ -198,7 +198,7 @@ fn routing_answers_the_same_over_a_socket() {
 fn mark(name: &'static str) -> impl tide::Middleware<String> {
     move |req: Request<String>, next: tide::Next<String>| async move {
         let mut response = next.run(req).await;
-        response.insert_header(&format!("x-{name}"), "yes");
+        response.insert_header(format!("x-{name}"), "yes");
         Ok(response)
     }
 }

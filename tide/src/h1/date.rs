@@ -31,6 +31,11 @@ pub(crate) fn with_date<R>(f: impl FnOnce(&[u8; DATE_LEN]) -> R) -> R {
     })
 }
 
+/// The current `Date` value (see [`with_date`]).
+pub(crate) fn current_date() -> [u8; DATE_LEN] {
+    with_date(|date| *date)
+}
+
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
 pub(crate) fn format_imf_fixdate(unix_seconds: u64) -> [u8; DATE_LEN] {
     const WEEKDAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];

@@ -1,9 +1,10 @@
-//! The HTTP/1.1 wire format: request heads, body framing, response heads and the cached `Date`.
-//! The connection engine that drives them lives in `server`.
+//! The HTTP/1.1 wire format, with no I/O: request heads, body framing, response heads.
 
 pub(crate) mod chunked;
 pub(crate) mod date;
 pub(crate) mod decoder;
-pub mod limits;
+pub(crate) mod fields;
+pub(crate) mod head;
 pub(crate) mod request_head;
+pub(crate) mod response_fields;
 pub(crate) mod response_head;

@@ -17,12 +17,14 @@
 //!   plain decimal number fitting in 64 bits is 400.
 //! - HTTP/1.1 requires exactly one `Host`.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use std::mem::MaybeUninit;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{Method, StatusCode, Uri, Version};
 
-use super::limits::Limits;
+use super::fields::is_named;
+use super::head::Target;
+use super::response_head::lists_token;
+use crate::settings::HeadLimits as Limits;
 
 /// Header slots kept on the stack; a larger `max_headers` setting parses into the heap.
 const STACK_HEADER_SLOTS: usize = 128;
@@ -38,13 +40,14 @@ pub(crate) enum BodyFraming {
     Chunked,
 }
 
-/// A parsed request head.
+/// A parsed request head: what the engine needs to know at once. The fields stay in the
+/// bytes, read in place by [`Head`](super::head::Head).
 #[derive(Debug)]
 pub(crate) struct RequestHead {
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
+    /// Where a plain origin-form target lies in the head; any other target, parsed.
+    pub(crate) target: Result<Target, Uri>,
     pub(crate) version: Version,
-    pub(crate) headers: HeaderMap,
     pub(crate) body: BodyFraming,
     /// Whether the client wants the connection kept open after this exchange.
     pub(crate) keep_alive: bool,
@@ -146,36 +149,48 @@ fn parse_into<'b>(
     }
     let method = Method::from_bytes(request.method.unwrap_or_default().as_bytes())
         .map_err(|_| HeadError::bad("invalid method"))?;
-    let uri: Uri = path
-        .parse()
-        .map_err(|_| HeadError::bad("invalid request target"))?;
+    let target = match plain_target(path) {
+        Some(path_end) => {
+            let start = (path.as_ptr() as usize - buf.as_ptr() as usize) as u32;
+            Ok(Target {
+                start,
+                path_end: start + path_end,
+                end: start + path.len() as u32,
+            })
+        }
+        None => Err(path
+            .parse::<Uri>()
+            .map_err(|_| HeadError::bad("invalid request target"))?),
+    };
     let version = match request.version {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
 
-    let mut headers = HeaderMap::with_capacity(request.headers.len());
+    // One walk over the fields notes what framing and the connection depend on. The fields
+    // themselves stay where they are: httparse accepted only token names and field-value
+    // text, the bytes `http::HeaderName` and `HeaderValue` accept.
+    let mut facts = Facts::default();
     for header in request.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| HeadError::bad("invalid header name"))?;
-        let value = HeaderValue::from_bytes(header.value)
-            .map_err(|_| HeadError::bad("invalid header value"))?;
-        headers.append(name, value);
+        facts.note(header.name.as_bytes(), header.value);
     }
 
-    let body = body_framing(&headers, version)?;
-    if version == Version::HTTP_11 && headers.get_all(HOST).iter().count() != 1 {
+    let body = body_framing(request.headers, &facts, version)?;
+    if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
-    let keep_alive = wants_keep_alive(&headers, version);
-    let expect_continue = expects_continue(&headers, version)?;
+    let keep_alive = if version == Version::HTTP_10 {
+        facts.connection_keep_alive
+    } else {
+        !facts.connection_close
+    };
+    let expect_continue = expects_continue(facts.expect, version)?;
 
     Ok(Some((
         RequestHead {
             method,
-            uri,
+            target,
             version,
-            headers,
             body,
             keep_alive,
             expect_continue,
@@ -183,6 +198,63 @@ fn parse_into<'b>(
         len,
     )))
 }
+
+/// Where the path of `target` ends, if it is plain origin-form text: a `/`, then only
+/// unreserved, sub-delim, `:`, `@`, `/` and `%` bytes up to an optional `?` and a query of
+/// those and `?`. Every such target is a valid `Uri` whose path and query split at the first
+/// `?`, so it is read in place; anything else (other forms, a fragment, other bytes) is
+/// parsed as a `Uri` when the head is.
+fn plain_target(target: &str) -> Option<u32> {
+    const MAX_PLAIN: usize = u16::MAX as usize - 1;
+    let bytes = target.as_bytes();
+    if bytes.first() != Some(&b'/') || bytes.len() > MAX_PLAIN {
+        return None;
+    }
+    let plain = |b: u8| PLAIN[b as usize];
+    let path_end = bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len());
+    if path_end < bytes.len() {
+        if bytes[path_end] != b'?' {
+            return None;
+        }
+        if !bytes[path_end + 1..].iter().all(|&b| b == b'?' || plain(b)) {
+            return None;
+        }
+    }
+    Some(path_end as u32)
+}
+
+/// The bytes of a plain target (see [`plain_target`]), by value.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'%'
+            );
+        b += 1;
+    }
+    table
+};
 
 fn uri_too_long() -> HeadError {
     HeadError {
@@ -216,45 +288,117 @@ fn names_an_http_version(buf: &[u8]) -> bool {
         .is_some_and(|version| version.len() == 8 && version.starts_with(b"HTTP/"))
 }
 
-/// Whether some LF in `head` is not preceded by a CR.
+/// Whether some LF in `head` is not preceded by a CR. Eight bytes at a time: only a word
+/// holding an LF is looked at byte by byte.
 fn has_bare_lf(head: &[u8]) -> bool {
-    head.iter()
-        .enumerate()
-        .any(|(at, &byte)| byte == b'\n' && (at == 0 || head[at - 1] != b'\r'))
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let bare_at = |at: usize| head[at] == b'\n' && (at == 0 || head[at - 1] != b'\r');
+    let mut words = head.chunks_exact(8);
+    let mut offset = 0;
+    for word in words.by_ref() {
+        let word = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let x = word ^ LFS;
+        // Nonzero when some byte of `word` is an LF (may flag other bytes too, never miss).
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 && (offset..offset + 8).any(bare_at) {
+            return true;
+        }
+        offset += 8;
+    }
+    (offset..head.len()).any(bare_at)
+}
+
+/// What framing and the connection depend on, noted field by field as the head is read.
+#[derive(Debug, Default)]
+struct Facts<'b> {
+    /// `Host` fields seen.
+    hosts: usize,
+    /// A `Transfer-Encoding` field was seen.
+    has_te: bool,
+    /// The `Content-Length` all fields agreed on so far, or the first reason they do not.
+    content_length: Option<Result<u64, HeadError>>,
+    /// A `Connection` field lists `close`.
+    connection_close: bool,
+    /// A `Connection` field lists `keep-alive`.
+    connection_keep_alive: bool,
+    /// The first `Expect` value.
+    expect: Option<&'b [u8]>,
+}
+
+impl<'b> Facts<'b> {
+    fn note(&mut self, name: &[u8], value: &'b [u8]) {
+        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
+        match name.len() {
+            4 if is(b"host") => self.hosts += 1,
+            6 if is(b"expect") => {
+                self.expect.get_or_insert(value);
+            }
+            10 if is(b"connection") => {
+                self.connection_close |= lists_token(value, b"close");
+                self.connection_keep_alive |= lists_token(value, b"keep-alive");
+            }
+            14 if is(b"content-length") => self.note_content_length(value),
+            17 if is(b"transfer-encoding") => self.has_te = true,
+            _ => {}
+        }
+    }
+
+    /// Folds one `Content-Length` field into the length seen so far.
+    fn note_content_length(&mut self, value: &[u8]) {
+        if let Some(Err(_)) = self.content_length {
+            return;
+        }
+        for part in value.split(|&b| b == b',') {
+            let Some(parsed) = parse_decimal(trim_ows(part)) else {
+                self.content_length = Some(Err(HeadError::bad("invalid Content-Length")));
+                return;
+            };
+            match self.content_length {
+                Some(Ok(seen)) if seen != parsed => {
+                    self.content_length =
+                        Some(Err(HeadError::bad("conflicting Content-Length values")));
+                    return;
+                }
+                _ => self.content_length = Some(Ok(parsed)),
+            }
+        }
+    }
 }
 
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
-fn body_framing(headers: &HeaderMap, version: Version) -> Result<BodyFraming, HeadError> {
-    let has_te = headers.contains_key(TRANSFER_ENCODING);
-    let has_cl = headers.contains_key(CONTENT_LENGTH);
-    if has_te && has_cl {
+fn body_framing(
+    headers: &[httparse::Header<'_>],
+    facts: &Facts<'_>,
+    version: Version,
+) -> Result<BodyFraming, HeadError> {
+    if facts.has_te && facts.content_length.is_some() {
         return Err(HeadError::bad("both Transfer-Encoding and Content-Length"));
     }
-    if has_te {
+    if facts.has_te {
         if version == Version::HTTP_10 {
             return Err(HeadError::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
         return transfer_coding(headers).map(|()| BodyFraming::Chunked);
     }
-    if has_cl {
-        return content_length(headers).map(|len| {
-            if len == 0 {
-                BodyFraming::Empty
-            } else {
-                BodyFraming::Length(len)
-            }
-        });
+    match facts.content_length {
+        Some(Ok(0)) | None => Ok(BodyFraming::Empty),
+        Some(Ok(len)) => Ok(BodyFraming::Length(len)),
+        Some(Err(error)) => Err(error),
     }
-    Ok(BodyFraming::Empty)
 }
 
 /// Accepts exactly one coding, `chunked`, across all `Transfer-Encoding` fields.
-fn transfer_coding(headers: &HeaderMap) -> Result<(), HeadError> {
+fn transfer_coding(headers: &[httparse::Header<'_>]) -> Result<(), HeadError> {
     let mut codings = Vec::new();
-    for value in headers.get_all(TRANSFER_ENCODING) {
-        let value = value
-            .to_str()
-            .map_err(|_| HeadError::bad("invalid Transfer-Encoding"))?;
+    let values = headers
+        .iter()
+        .filter(|h| is_named(h.name.as_bytes(), b"transfer-encoding"));
+    for header in values {
+        let value = std::str::from_utf8(header.value)
+            .ok()
+            .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
+            .ok_or(HeadError::bad("invalid Transfer-Encoding"))?;
         codings.extend(value.split(',').map(str::trim));
     }
     let last = codings.last().copied().unwrap_or_default();
@@ -274,24 +418,6 @@ fn transfer_coding(headers: &HeaderMap) -> Result<(), HeadError> {
         });
     }
     Ok(())
-}
-
-/// The one length all `Content-Length` values agree on.
-fn content_length(headers: &HeaderMap) -> Result<u64, HeadError> {
-    let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
-            let parsed =
-                parse_decimal(trim_ows(part)).ok_or(HeadError::bad("invalid Content-Length"))?;
-            match length {
-                Some(seen) if seen != parsed => {
-                    return Err(HeadError::bad("conflicting Content-Length values"));
-                }
-                _ => length = Some(parsed),
-            }
-        }
-    }
-    length.ok_or(HeadError::bad("invalid Content-Length"))
 }
 
 /// A plain decimal number: ASCII digits only, no sign, no overflow.
@@ -320,29 +446,11 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Whether a `Connection` field lists `token`.
-pub(crate) fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-fn wants_keep_alive(headers: &HeaderMap, version: Version) -> bool {
-    if version == Version::HTTP_10 {
-        connection_has(headers, "keep-alive")
-    } else {
-        !connection_has(headers, "close")
-    }
-}
-
-fn expects_continue(headers: &HeaderMap, version: Version) -> Result<bool, HeadError> {
-    let Some(expect) = headers.get(EXPECT) else {
+fn expects_continue(expect: Option<&[u8]>, version: Version) -> Result<bool, HeadError> {
+    let Some(expect) = expect else {
         return Ok(false);
     };
-    if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+    if expect.eq_ignore_ascii_case(b"100-continue") {
         // An HTTP/1.0 client cannot understand a 100 response: ignore the expectation.
         return Ok(version == Version::HTTP_11);
     }

@@ -1,6 +1,8 @@
 //! Specification of request-head parsing: what is accepted, and the status of each refusal.
 
 use super::*;
+use crate::h1::head::Head;
+use bytes::Bytes;
 
 fn limits() -> Limits {
     Limits::default()
@@ -18,6 +20,17 @@ fn accept(raw: &str) -> RequestHead {
     }
 }
 
+/// Parses a whole head and keeps it as the engine does: its bytes, read in place.
+fn received(raw: &str) -> Head {
+    let head = accept(raw);
+    Head::received(
+        head.method,
+        head.version,
+        Bytes::copy_from_slice(raw.as_bytes()),
+        head.target,
+    )
+}
+
 /// Asserts `raw` is refused with `status`.
 fn refuse(raw: &str, status: u16) {
     refuse_with(raw, status, &limits());
@@ -32,15 +45,61 @@ fn refuse_with(raw: &str, status: u16, limits: &Limits) {
 
 #[test]
 fn a_simple_get() {
-    let head = accept("GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n");
+    let raw = "GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n";
+    let head = accept(raw);
     assert_eq!(head.method, Method::GET);
-    assert_eq!(head.uri.path(), "/path");
-    assert_eq!(head.uri.query(), Some("q=1"));
+    assert!(head.target.is_ok(), "a plain target is read in place");
     assert_eq!(head.version, Version::HTTP_11);
-    assert_eq!(head.headers["accept"], "*/*");
     assert_eq!(head.body, BodyFraming::Empty);
     assert!(head.keep_alive);
     assert!(!head.expect_continue);
+    let head = received(raw);
+    assert_eq!(head.path(), "/path");
+    assert_eq!(head.query(), Some("q=1"));
+    assert_eq!(head.uri(), "/path?q=1");
+    assert_eq!(head.values("ACCEPT").collect::<Vec<_>>(), [b"*/*"]);
+    assert_eq!(head.headers()["accept"], "*/*");
+}
+
+/// Path and query of targets read in place and of those parsed as a `Uri`: the same split.
+#[test]
+fn targets_plain_and_parsed() {
+    let check = |target: &str, plain: bool, path: &str, query: Option<&str>| {
+        let raw = format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(accept(&raw).target.is_ok(), plain, "{target}");
+        let head = received(&raw);
+        assert_eq!((head.path(), head.query()), (path, query), "{target}");
+        assert_eq!(head.uri().path(), path, "{target}");
+        assert_eq!(head.uri().query(), query, "{target}");
+    };
+    check("/", true, "/", None);
+    check("/a/b%20c;x=1", true, "/a/b%20c;x=1", None);
+    check("/a?", true, "/a", Some(""));
+    check("/a?b=1&c=?/d", true, "/a", Some("b=1&c=?/d"));
+    check("/a#frag", false, "/a", None);
+    check("/a?q={x}", false, "/a", Some("q={x}"));
+    check("/caf\u{e9}", false, "/caf\u{e9}", None);
+    check("http://example.com/x?y", false, "/x", Some("y"));
+    check("*", false, "*", None);
+}
+
+#[test]
+fn a_target_the_uri_parser_refuses_is_400() {
+    refuse("GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    refuse("GET a/b HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+/// Lookups read the fields in place (any case, every value, in order) until the map is
+/// asked for, and then the map, edits included.
+#[test]
+fn fields_read_in_place_then_through_the_map() {
+    let mut head = received("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a:  2 \r\n\r\n");
+    assert_eq!(head.values("x-A").collect::<Vec<_>>(), [b"1", b"2"]);
+    assert_eq!(head.values("missing").next(), None);
+    assert_eq!(head.headers().len(), 3);
+    head.headers_mut()
+        .insert("x-a", http::HeaderValue::from_static("3"));
+    assert_eq!(head.values("x-a").collect::<Vec<_>>(), [b"3"]);
 }
 
 #[test]
@@ -232,5 +291,34 @@ fn many_headers_beyond_the_stack_slots_still_parse_when_allowed() {
     }
     raw.push_str("\r\n");
     let (head, _) = parse(raw.as_bytes(), &generous).unwrap().unwrap();
-    assert_eq!(head.headers.len(), 251);
+    let head = Head::received(
+        head.method,
+        head.version,
+        Bytes::from(raw.into_bytes()),
+        head.target,
+    );
+    assert_eq!(head.headers().len(), 251);
+    assert_eq!(head.values("x-249").next(), Some(&b"249"[..]));
+}
+
+/// The word-at-a-time scan agrees with the plain definition, wherever the LF falls.
+#[test]
+fn a_bare_lf_is_found_at_every_offset() {
+    let naive = |head: &[u8]| {
+        head.iter()
+            .enumerate()
+            .any(|(at, &b)| b == b'\n' && (at == 0 || head[at - 1] != b'\r'))
+    };
+    for len in 0..40 {
+        for at in 0..len {
+            for prefix in [b'\r', b'x'] {
+                let mut head = vec![b'a'; len];
+                head[at] = b'\n';
+                if at > 0 {
+                    head[at - 1] = prefix;
+                }
+                assert_eq!(has_bare_lf(&head), naive(&head), "{head:?}");
+            }
+        }
+    }
 }

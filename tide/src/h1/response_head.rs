@@ -4,10 +4,10 @@
 //! knows of the body, and drops any `Content-Length` or `Transfer-Encoding` the handler set,
 //! so a handler can never make the response's framing disagree with its body.
 
-use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
-use http::{HeaderMap, StatusCode, Version};
+use http::{StatusCode, Version};
 
-use super::date::with_date;
+use super::date::DATE_LEN;
+use super::response_fields::ResponseFields;
 
 /// How a response body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,14 +47,23 @@ pub(crate) fn status_allows_body(status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED)
 }
 
-/// Appends the status line and header section to `out`.
+/// Whether a comma-separated header value lists `token` (case-insensitively).
+pub(crate) fn lists_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Appends the status line and header section to `out`; `date` is the `Date` value to add,
+/// `None` when the handler set its own.
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     version: Version,
     status: StatusCode,
-    headers: &HeaderMap,
+    fields: &ResponseFields,
     framing: ResponseFraming,
     connection: ConnectionHeader,
+    date: Option<&[u8; DATE_LEN]>,
 ) {
     out.extend_from_slice(if version == Version::HTTP_10 {
         b"HTTP/1.0 "
@@ -66,18 +75,7 @@ pub(crate) fn write_head(
     out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
     out.extend_from_slice(b"\r\n");
 
-    for (name, value) in headers {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            continue;
-        }
-        if name == http::header::CONNECTION && connection != ConnectionHeader::Default {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    fields.write(out, connection == ConnectionHeader::Default);
     match framing {
         ResponseFraming::Length(length) => {
             out.extend_from_slice(b"content-length: ");
@@ -92,9 +90,9 @@ pub(crate) fn write_head(
         ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
         ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
     }
-    if !headers.contains_key(DATE) {
+    if let Some(date) = date {
         out.extend_from_slice(b"date: ");
-        with_date(|date| out.extend_from_slice(date));
+        out.extend_from_slice(date);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -137,7 +135,8 @@ fn write_hex(out: &mut Vec<u8>, value: u64) {
 mod tests {
     use super::*;
     use crate::h1::chunked::ChunkedDecoder;
-    use http::HeaderValue;
+    use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+    use http::{HeaderMap, HeaderValue};
 
     fn head(
         version: Version,
@@ -147,13 +146,16 @@ mod tests {
         connection: ConnectionHeader,
     ) -> String {
         let mut out = Vec::new();
+        let fields = ResponseFields::Map(headers.clone());
+        let date = (!fields.facts().has_date).then(super::super::date::current_date);
         write_head(
             &mut out,
             version,
             StatusCode::from_u16(status).unwrap(),
-            headers,
+            &fields,
             framing,
             connection,
+            date.as_ref(),
         );
         String::from_utf8(out).unwrap()
     }
@@ -218,6 +220,33 @@ mod tests {
         assert!(!status_allows_body(StatusCode::NOT_MODIFIED));
         assert!(!status_allows_body(StatusCode::CONTINUE));
         assert!(status_allows_body(StatusCode::OK));
+    }
+
+    #[test]
+    fn the_headers_say_whether_they_carry_a_date_and_close() {
+        let check = |pairs: &[(&'static str, &'static str)], expected: (bool, bool)| {
+            let mut headers = HeaderMap::new();
+            let mut lines = ResponseFields::default();
+            for (name, value) in pairs {
+                headers.append(*name, HeaderValue::from_static(value));
+                lines.append(name, value);
+            }
+            for fields in [ResponseFields::Map(headers), lines] {
+                let facts = fields.facts();
+                assert_eq!((facts.has_date, facts.says_close), expected, "{pairs:?}");
+            }
+        };
+        check(&[], (false, false));
+        check(&[("date", "x")], (true, false));
+        check(&[("connection", "keep-alive, Close ")], (false, true));
+        check(
+            &[("connection", "upgrade"), ("connection", "close")],
+            (false, true),
+        );
+        check(
+            &[("connection", "closed"), ("x-close", "close")],
+            (false, false),
+        );
     }
 
     #[test]

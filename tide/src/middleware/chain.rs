@@ -1,12 +1,14 @@
 //! [`Next`]: the rest of the middleware chain and the endpoint at its end.
 
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use http::StatusCode;
 
 use super::Middleware;
 use crate::endpoint::Endpoint;
-use crate::server::catch_panic::{CatchPanic, panic_message};
+use crate::panic::{CatchPanic, log_panic};
 use crate::{Error, Request, Response};
 
 /// A route's middleware, outermost first, and its endpoint; built once when the app is.
@@ -30,23 +32,33 @@ impl<State: Send + Sync + 'static> Next<State> {
     /// so has a panic: a middleware or handler that panics answers `500 Internal Server
     /// Error` (the panic message is logged, never sent), which every middleware further out
     /// sees like any other response.
-    pub async fn run(self, request: Request<State>) -> Response {
+    ///
+    /// The layer is called at once and the request moves into its (boxed) future, so the
+    /// future returned here holds only that box: a few words, whatever the request's size.
+    pub fn run(self, request: Request<State>) -> impl Future<Output = Response> + Send {
         let Next { chain, index } = self;
-        let layer = match chain.middleware.get(index) {
+        let called = catch_unwind(AssertUnwindSafe(|| match chain.middleware.get(index) {
             Some(middleware) => {
                 let next = Next {
                     chain: chain.clone(),
                     index: index + 1,
                 };
-                middleware.handle(request, next)
+                middleware.clone().handle(request, next)
             }
             None => chain.endpoint.call(request),
-        };
-        match CatchPanic::new(layer).await {
-            Ok(result) => result.unwrap_or_else(Response::from),
-            Err(panic) => {
-                log::error!("a request handler panicked: {}", panic_message(&*panic));
-                Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
+        }));
+        drop(chain);
+        async move {
+            let outcome = match called {
+                Ok(layer) => CatchPanic::new(layer).await,
+                Err(panic) => Err(panic),
+            };
+            match outcome {
+                Ok(result) => result.unwrap_or_else(Response::from),
+                Err(panic) => {
+                    log_panic(&*panic);
+                    Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! [`Cors`]: Cross-Origin Resource Sharing, so that scripts on other origins may call the app.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{
@@ -337,7 +338,11 @@ impl Cors {
                 HeaderValue::from_static("true"),
             );
         }
-        let echo = |name| request.header(name).cloned();
+        let echo = |name| {
+            request
+                .header_bytes(name)
+                .and_then(|v| HeaderValue::from_bytes(v).ok())
+        };
         let methods = match (&self.methods, self.credentials) {
             (Allowed::Any, true) => echo(ACCESS_CONTROL_REQUEST_METHOD),
             _ => self.methods_value.clone(),
@@ -374,13 +379,15 @@ impl Cors {
 }
 
 impl<State: Send + Sync + 'static> Middleware<State> for Cors {
-    fn handle<'a>(
-        &'a self,
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>> {
+    ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
-            let origin = request.header(ORIGIN).cloned();
+            let origin = request
+                .header_bytes(ORIGIN)
+                .and_then(|v| HeaderValue::from_bytes(v).ok());
             let is_preflight = request.method() == Method::OPTIONS
                 && request
                     .headers()

@@ -1,5 +1,6 @@
 //! [`Logger`]: one log line per request on the `log` facade.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Middleware, Next};
@@ -26,11 +27,11 @@ impl Logger {
 }
 
 impl<State: Send + Sync + 'static> Middleware<State> for Logger {
-    fn handle<'a>(
-        &'a self,
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>> {
+    ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
             let method = request.method().clone();
             let path = request.path().to_owned();

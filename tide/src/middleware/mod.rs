@@ -5,21 +5,21 @@
 //! below that path. A middleware may change the request, answer early without calling
 //! `next`, or change the response `next` returned.
 //!
-//! Built in: [`Logger`], [`Cors`]. [`Cookie`]s need no middleware: requests parse theirs on
-//! demand ([`Request::cookie`]) and responses set them ([`Response::insert_cookie`]).
+//! Built in: [`Logger`], [`Cors`]. Cookies need no middleware: requests parse theirs on
+//! demand ([`Request::cookie`](crate::Request::cookie)) and responses set them
+//! ([`Response::insert_cookie`](crate::Response::insert_cookie)); see [`Cookie`](crate::Cookie).
 
 mod chain;
-pub(crate) mod cookies;
 mod cors;
 mod logger;
 
 pub(crate) use chain::Chain;
 pub use chain::Next;
-pub use cookies::{Cookie, SameSite};
 pub use cors::Cors;
 pub use logger::Logger;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::endpoint::BoxFuture;
 use crate::{Request, Response, Result};
@@ -47,12 +47,13 @@ use crate::{Request, Response, Result};
 /// # });
 /// ```
 pub trait Middleware<State>: Send + Sync + 'static {
-    /// Handles a request, usually by calling `next.run(req)` somewhere inside.
-    fn handle<'a>(
-        &'a self,
+    /// Handles a request, usually by calling `next.run(req)` somewhere inside. The
+    /// middleware comes as an `Arc` (a clone of the app's), so that its future can own it.
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>>;
+    ) -> BoxFuture<'static, Result<Response>>;
 }
 
 impl<State, F, Fut> Middleware<State> for F
@@ -61,11 +62,11 @@ where
     F: Fn(Request<State>, Next<State>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response>> + Send + 'static,
 {
-    fn handle<'a>(
-        &'a self,
+    fn handle(
+        self: Arc<Self>,
         request: Request<State>,
         next: Next<State>,
-    ) -> BoxFuture<'a, Result<Response>> {
+    ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(self(request, next))
     }
 }

@@ -10,6 +10,8 @@
 //! has an empty last segment), so a route answers exactly the paths it was written for.
 //! Empty segments in the middle of a path (`//`) only match an empty literal.
 
+pub(crate) mod fixed;
+pub(crate) mod head;
 mod methods;
 mod params;
 mod pattern;

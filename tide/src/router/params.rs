@@ -40,6 +40,10 @@ impl Params {
         self.raw_rest = Some(raw.to_owned());
     }
 
+    pub(crate) fn has_raw_rest(&self) -> bool {
+        self.raw_rest.is_some()
+    }
+
     pub(crate) fn take_raw_rest(&mut self) -> Option<String> {
         self.raw_rest.take()
     }

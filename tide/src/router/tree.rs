@@ -153,46 +153,17 @@ fn find_segments<'t, T>(
         && !segment.is_empty()
     {
         let mark = params.len();
-        params.push(name, &percent_decode(segment));
+        params.push(name, &crate::percent::decode(segment));
         if let Some(found) = find_segments(child, next, params) {
             return Some(found);
         }
         params.truncate(mark);
     }
     node.wildcard.as_ref().map(|(name, value)| {
-        params.push(name, &percent_decode(rest));
+        params.push(name, &crate::percent::decode(rest));
         params.set_raw_rest(rest);
         value
     })
-}
-
-/// Decodes `%XX` escapes in a captured value; an invalid escape or invalid UTF-8 keeps the
-/// raw text.
-fn percent_decode(raw: &str) -> String {
-    if !raw.contains('%') {
-        return raw.to_owned();
-    }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[at],
-            bytes.get(at + 1).copied().and_then(hex),
-            bytes.get(at + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                at += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| raw.to_owned())
 }
 
 #[cfg(test)]

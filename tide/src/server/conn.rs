@@ -15,20 +15,24 @@ use std::time::Instant;
 
 use romio::time::Sleep;
 
-use http::{Method, Request, Response, StatusCode, Version};
+use bytes::Bytes;
+use http::{Method, StatusCode, Version};
 
-use super::catch_panic::{CatchPanic, panic_message};
 use super::reader::{ConnReader, SharedReader, lock};
-use super::service::{ConnInfo, Service};
-use super::settings::Settings;
+use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
-use crate::Body;
+use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
-use crate::h1::request_head::{BodyFraming, RequestHead, connection_has};
+use crate::h1::head::Head;
+use crate::h1::request_head::{BodyFraming, RequestHead};
+use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
 };
+use crate::request::ConnInfo;
+use crate::settings::Settings;
+use crate::{Body, Request, Response};
 
 /// Bodies up to this size are copied into the write buffer (so pipelined responses leave in
 /// one write); larger ones are written straight from their own buffer.
@@ -43,7 +47,7 @@ const MAX_RETAINED_WRITE_BUFFER: usize = 1024 * 1024;
 // per request to save stack space for an instant.
 #[allow(clippy::large_enum_variant)]
 enum NextHead {
-    Head(RequestHead),
+    Head(RequestHead, Bytes),
     /// The head can never be valid: answer with this status and close.
     Reject(StatusCode, &'static str),
     /// The client took too long to send a head it had started: 408 and close.
@@ -60,37 +64,59 @@ enum Wait {
     Shutdown,
 }
 
+/// The write side of a connection: responses waiting to leave together, and the `Date` they
+/// carry (read once per flush, not once per response).
+struct Out {
+    buf: Vec<u8>,
+    date: Option<[u8; DATE_LEN]>,
+}
+
+impl Out {
+    fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The `Date` of the responses in this batch.
+    fn date(&mut self) -> [u8; DATE_LEN] {
+        *self.date.get_or_insert_with(current_date)
+    }
+}
+
 /// Serves one connection until it closes.
-pub(crate) async fn serve_connection(
+pub(crate) async fn serve_connection<S: Service>(
     transport: Arc<dyn Transport>,
-    service: &dyn Service,
+    service: &S,
     info: ConnInfo,
     settings: &Settings,
     shutdown: &Shutdown,
 ) -> io::Result<()> {
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
-    let mut out = Vec::with_capacity(INLINE_BODY_BYTES);
+    let mut out = Out {
+        buf: Vec::with_capacity(INLINE_BODY_BYTES),
+        date: None,
+    };
     let mut waits = Waits {
         timer: None,
         shutting_down: shutdown.wait(),
     };
     loop {
-        let head = match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
-            NextHead::Head(head) => head,
-            NextHead::Reject(status, reason) => {
-                write_error(&mut out, status, reason);
-                return close(&*transport, &mut out).await;
-            }
-            NextHead::TimedOut => {
-                write_error(
-                    &mut out,
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request head not received in time",
-                );
-                return close(&*transport, &mut out).await;
-            }
-            NextHead::Close => return close(&*transport, &mut out).await,
-        };
+        let (head, raw) =
+            match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
+                NextHead::Head(head, raw) => (head, raw),
+                NextHead::Reject(status, reason) => {
+                    write_error(&mut out, status, reason);
+                    return close(&*transport, &mut out).await;
+                }
+                NextHead::TimedOut => {
+                    write_error(
+                        &mut out,
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request head not received in time",
+                    );
+                    return close(&*transport, &mut out).await;
+                }
+                NextHead::Close => return close(&*transport, &mut out).await,
+            };
 
         let version = head.version;
         let is_head = head.method == Method::HEAD;
@@ -99,8 +125,8 @@ pub(crate) async fn serve_connection(
             // Earlier pipelined responses must leave before this request's `100 Continue`.
             flush(&*transport, &mut out).await?;
         }
-        let request = into_request(head, &reader, settings);
-        let response = call(service, request, &info).await;
+        let request = into_request(head, raw, &reader, info, settings);
+        let response = service.call(request).await;
 
         // What the handler left of the request body is drained before the response head is
         // written, so that the head says `Connection: close` when the body cannot be finished
@@ -133,7 +159,7 @@ pub(crate) async fn serve_connection(
 async fn next_head(
     reader: &SharedReader,
     transport: &dyn Transport,
-    out: &mut Vec<u8>,
+    out: &mut Out,
     settings: &Settings,
     waits: &mut Waits,
 ) -> io::Result<NextHead> {
@@ -143,7 +169,7 @@ async fn next_head(
         let idle = {
             let mut reader = lock(reader);
             match reader.parse_head(&settings.limits) {
-                Ok(Some(head)) => return Ok(NextHead::Head(head)),
+                Ok(Some((head, raw))) => return Ok(NextHead::Head(head, raw)),
                 Err(error) => return Ok(NextHead::Reject(error.status, error.reason)),
                 Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
                 Ok(None) => reader.buffered().is_empty(),
@@ -213,59 +239,49 @@ async fn wait_for_bytes(
     .await
 }
 
-/// Builds the request handed to the service; its body reads lazily from the connection.
-fn into_request(head: RequestHead, reader: &SharedReader, settings: &Settings) -> Request<Body> {
+/// Builds the request handed to the service, once; its body reads lazily from the connection.
+fn into_request(
+    head: RequestHead,
+    raw: Bytes,
+    reader: &SharedReader,
+    conn: ConnInfo,
+    settings: &Settings,
+) -> Request {
     let (decoder, length) = match head.body {
         BodyFraming::Empty => (None, Some(0)),
         BodyFraming::Length(length) => (Some(Decoder::length(length)), Some(length)),
-        BodyFraming::Chunked => (Some(Decoder::chunked(settings.limits.max_head_bytes)), None),
+        BodyFraming::Chunked => (
+            Some(Decoder::chunked(settings.max_chunk_metadata_bytes)),
+            None,
+        ),
     };
-    let has_body = decoder.is_some();
-    let generation = lock(reader).begin_body(decoder, head.expect_continue);
-    let body = if has_body {
-        Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
-    } else {
-        Body::empty()
+    let body = match decoder {
+        Some(decoder) => {
+            let generation = lock(reader).begin_body(Some(decoder), head.expect_continue);
+            Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
+        }
+        None => {
+            lock(reader).begin_body(None, false);
+            Body::empty()
+        }
     };
-    let mut request = Request::new(body);
-    *request.method_mut() = head.method;
-    *request.uri_mut() = head.uri;
-    *request.version_mut() = head.version;
-    *request.headers_mut() = head.headers;
-    request
-}
-
-/// Calls the service; a panic, when it is called or while its future runs, becomes a 500.
-async fn call(service: &dyn Service, request: Request<Body>, info: &ConnInfo) -> Response<Body> {
-    let called =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.call(request, info)));
-    let outcome = match called {
-        Ok(future) => CatchPanic::new(future).await,
-        Err(panic) => Err(panic),
-    };
-    outcome.unwrap_or_else(|panic| {
-        eprintln!(
-            "tide: a request handler panicked: {}",
-            panic_message(&*panic)
-        );
-        let mut response = Response::new(Body::from("Internal Server Error\n"));
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response
-    })
+    let head = Head::received(head.method, head.version, raw, head.target);
+    Request::new(head, body, conn, settings.max_body_bytes)
 }
 
 /// Writes `response` into `out` (flushing when it grows large); returns whether the
 /// connection can be kept.
 async fn write_response(
     transport: &dyn Transport,
-    out: &mut Vec<u8>,
+    out: &mut Out,
     version: Version,
     is_head: bool,
-    response: Response<Body>,
+    mut response: Response,
     mut keep_alive: bool,
 ) -> io::Result<bool> {
-    let (parts, mut body) = response.into_parts();
-    let framing = if !status_allows_body(parts.status) {
+    let status = response.status();
+    let mut body = response.take_body();
+    let framing = if !status_allows_body(status) {
         ResponseFraming::Bodiless
     } else {
         match body.len() {
@@ -274,8 +290,9 @@ async fn write_response(
             None => ResponseFraming::UntilClose,
         }
     };
+    let facts = response.fields().facts();
     // A handler's own `Connection: close` is a promise the server must keep (RFC 9112 §9.6).
-    if framing == ResponseFraming::UntilClose || connection_has(&parts.headers, "close") {
+    if framing == ResponseFraming::UntilClose || facts.says_close {
         keep_alive = false;
     }
     let connection = match (keep_alive, version) {
@@ -283,13 +300,15 @@ async fn write_response(
         (true, Version::HTTP_10) => ConnectionHeader::KeepAlive,
         (true, _) => ConnectionHeader::Default,
     };
+    let date = (!facts.has_date).then(|| out.date());
     write_head(
-        out,
+        &mut out.buf,
         version,
-        parts.status,
-        &parts.headers,
+        status,
+        response.fields(),
         framing,
         connection,
+        date.as_ref(),
     );
     if is_head || framing == ResponseFraming::Bodiless {
         flush_if_full(transport, out).await?;
@@ -298,11 +317,12 @@ async fn write_response(
 
     if let Some(bytes) = body.as_full() {
         if bytes.len() <= INLINE_BODY_BYTES {
-            out.extend_from_slice(bytes);
+            out.buf.extend_from_slice(bytes);
             flush_if_full(transport, out).await?;
         } else {
-            write_all_vectored(transport, out, bytes).await?;
-            out.clear();
+            write_all_vectored(transport, &out.buf, bytes).await?;
+            out.buf.clear();
+            out.date = None;
         }
         return Ok(keep_alive);
     }
@@ -315,14 +335,14 @@ async fn write_response(
         };
         written += chunk.len() as u64;
         match framing {
-            ResponseFraming::Chunked => write_chunk(out, &chunk),
+            ResponseFraming::Chunked => write_chunk(&mut out.buf, &chunk),
             ResponseFraming::Length(length) if written > length => return Ok(false),
-            _ => out.extend_from_slice(&chunk),
+            _ => out.buf.extend_from_slice(&chunk),
         }
         flush_if_full(transport, out).await?;
     }
     match framing {
-        ResponseFraming::Chunked => out.extend_from_slice(LAST_CHUNK),
+        ResponseFraming::Chunked => out.buf.extend_from_slice(LAST_CHUNK),
         // A body shorter than it announced leaves the client waiting: close.
         ResponseFraming::Length(length) if written != length => return Ok(false),
         _ => {}
@@ -361,53 +381,136 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
         })
         .await
     };
-    romio::time::timeout(settings.header_read_timeout, drained)
+    romio::time::timeout(settings.drain_timeout, drained)
         .await
         .unwrap_or(false)
 }
 
 /// Appends a plain-text error response that closes the connection.
-fn write_error(out: &mut Vec<u8>, status: StatusCode, reason: &str) {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
+    let fields = ResponseFields::with_content_type(http::HeaderValue::from_static(
+        "text/plain; charset=utf-8",
+    ));
     let body = format!("{reason}\n");
+    let date = out.date();
     write_head(
-        out,
+        &mut out.buf,
         Version::HTTP_11,
         status,
-        &headers,
+        &fields,
         ResponseFraming::Length(body.len() as u64),
         ConnectionHeader::Close,
+        Some(&date),
     );
-    out.extend_from_slice(body.as_bytes());
+    out.buf.extend_from_slice(body.as_bytes());
 }
 
-/// Writes out the buffered responses.
-async fn flush(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
-    write_all_vectored(transport, out, &[]).await?;
-    out.clear();
-    if out.capacity() > MAX_RETAINED_WRITE_BUFFER {
-        *out = Vec::with_capacity(INLINE_BODY_BYTES);
+/// Writes out the buffered responses; the next batch reads the `Date` afresh.
+async fn flush(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
+    write_all_vectored(transport, &out.buf, &[]).await?;
+    out.buf.clear();
+    out.date = None;
+    if out.buf.capacity() > MAX_RETAINED_WRITE_BUFFER {
+        out.buf = Vec::with_capacity(INLINE_BODY_BYTES);
     }
     Ok(())
 }
 
 /// Flushes once the buffer holds [`FLUSH_AT_BYTES`]: a batch of pipelined responses is
 /// bounded like a streamed body.
-async fn flush_if_full(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
-    if out.len() >= FLUSH_AT_BYTES {
+async fn flush_if_full(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
+    if out.buf.len() >= FLUSH_AT_BYTES {
         flush(transport, out).await?;
     }
     Ok(())
 }
 
 /// Flushes and shuts down the writing side; the peer sees the end of the stream.
-async fn close(transport: &dyn Transport, out: &mut Vec<u8>) -> io::Result<()> {
+async fn close(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
     if !out.is_empty() {
         flush(transport, out).await?;
     }
     poll_fn(|cx| transport.poll_close(cx)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use futures_io::{AsyncRead, AsyncWrite};
+
+    use super::*;
+    use crate::app::resolved::AppService;
+
+    /// A transport that is never used: the futures below are measured, not run.
+    struct Unused;
+
+    impl AsyncRead for &Unused {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(0))
+        }
+    }
+
+    impl AsyncWrite for &Unused {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            b: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(b.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The sizes ARCHITECTURE.md quotes (`cargo test -p tide future_sizes -- --nocapture`),
+    /// with bounds that catch a future growing by accident.
+    #[test]
+    fn future_sizes() {
+        let mut app = crate::new();
+        app.with(|request, next: crate::Next<()>| async move { Ok(next.run(request).await) });
+        app.at("/").get(|_| async { Ok("hi") });
+        let service = AppService(app.build());
+        let conn = ConnInfo {
+            peer_addr: None,
+            local_addr: None,
+        };
+        let request = || Request::from_http(http::Request::new(Body::empty()), conn, 0);
+        let per_request = service.call(request());
+        let next = crate::Next::new(service.0.chain_for_tests());
+        let layer = next.run(request().with_state((), Default::default()));
+        let settings = Settings::default();
+        let shutdown = Shutdown::new();
+        let per_connection =
+            serve_connection(Arc::new(Unused), &service, conn, &settings, &shutdown);
+        let sizes = [
+            ("Request", std::mem::size_of::<Request>()),
+            ("Response", std::mem::size_of::<Response>()),
+            (
+                "per-request future (App::call)",
+                std::mem::size_of_val(&per_request),
+            ),
+            ("Next::run future", std::mem::size_of_val(&layer)),
+            (
+                "per-connection future",
+                std::mem::size_of_val(&per_connection),
+            ),
+        ];
+        for (what, size) in sizes {
+            println!("{what}: {size} bytes");
+        }
+        assert!(std::mem::size_of_val(&per_request) <= 1024, "{sizes:?}");
+        assert!(std::mem::size_of_val(&per_connection) <= 4096, "{sizes:?}");
+    }
 }

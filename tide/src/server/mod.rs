@@ -27,21 +27,21 @@
 //! .unwrap();
 //! ```
 
-pub(crate) mod catch_panic;
 mod conn;
 mod connections;
 mod listener;
 pub(crate) mod reader;
 mod service;
-mod settings;
 mod shutdown;
 mod transport;
 
-pub use service::{ConnInfo, ResponseFuture, Service};
-pub use settings::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, Settings,
+pub use crate::settings::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_METADATA_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_URI_BYTES,
+    DEFAULT_SHUTDOWN_TIMEOUT, Settings,
 };
+pub use service::{ConnInfo, Service};
 pub use transport::Transport;
 
 use std::future::poll_fn;
@@ -62,8 +62,43 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// An HTTP/1.1 server for a [`Service`], not yet bound.
 pub struct Server {
-    service: Arc<dyn Service>,
+    service: Arc<dyn ServeConnection>,
     settings: Settings,
+}
+
+/// Spawns the task serving one connection: the connection loop monomorphized for one
+/// service, so that the service's future lives inline in the connection's future.
+trait ServeConnection: Send + Sync + 'static {
+    fn spawn(
+        self: Arc<Self>,
+        accepted: Accepted,
+        settings: Arc<Settings>,
+        shutdown: Shutdown,
+        slot: SlotGuard,
+    ) -> juliex::JoinHandle<()>;
+}
+
+impl<S: Service> ServeConnection for S {
+    fn spawn(
+        self: Arc<Self>,
+        accepted: Accepted,
+        settings: Arc<Settings>,
+        shutdown: Shutdown,
+        slot: SlotGuard,
+    ) -> juliex::JoinHandle<()> {
+        juliex::spawn(async move {
+            let _slot = slot;
+            // A connection's I/O error (a reset, a broken pipe) ends that connection only.
+            let _ = conn::serve_connection(
+                accepted.transport,
+                &*self,
+                accepted.info,
+                &settings,
+                &shutdown,
+            )
+            .await;
+        })
+    }
 }
 
 impl Server {
@@ -76,7 +111,7 @@ impl Server {
     }
 
     /// A server for a service that is already shared.
-    pub fn from_arc(service: Arc<dyn Service>) -> Server {
+    pub fn from_arc<S: Service>(service: Arc<S>) -> Server {
         Server {
             service,
             settings: Settings::default(),
@@ -126,7 +161,7 @@ impl std::fmt::Debug for Server {
 pub struct Listening {
     listener: Listener,
     local_addr: Option<SocketAddr>,
-    service: Arc<dyn Service>,
+    service: Arc<dyn ServeConnection>,
     settings: Arc<Settings>,
     shutdown: Shutdown,
 }
@@ -207,7 +242,7 @@ impl Listening {
                     spawn_connection(accepted, &service, &settings, &shutdown, &connections);
                 }
                 Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
-                    eprintln!("tide: accept failed ({error}); retrying in {backoff:?}");
+                    log::warn!("accept failed ({error}); retrying in {backoff:?}");
                     let _ = romio::time::timeout(backoff, shutdown.wait()).await;
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }
@@ -231,7 +266,7 @@ impl Listening {
 
 fn spawn_connection(
     accepted: Accepted,
-    service: &Arc<dyn Service>,
+    service: &Arc<dyn ServeConnection>,
     settings: &Arc<Settings>,
     shutdown: &Shutdown,
     connections: &Arc<Connections>,
@@ -241,19 +276,9 @@ fn spawn_connection(
         connections: connections.clone(),
         slot,
     };
-    let (service, settings, shutdown) = (service.clone(), settings.clone(), shutdown.clone());
-    let task = juliex::spawn(async move {
-        let _slot = guard;
-        // A connection's I/O error (a reset, a broken pipe) ends that connection only.
-        let _ = conn::serve_connection(
-            accepted.transport,
-            &*service,
-            accepted.info,
-            &settings,
-            &shutdown,
-        )
-        .await;
-    });
+    let task = service
+        .clone()
+        .spawn(accepted, settings.clone(), shutdown.clone(), guard);
     connections.attach(slot, task);
 }
 

@@ -10,11 +10,14 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use bytes::{Buf, Bytes, BytesMut};
+
 use super::transport::Transport;
 use crate::h1::decoder::{Decoder, FramingError};
-use crate::h1::limits::Limits;
 use crate::h1::request_head::{self, HeadError, RequestHead};
 use crate::h1::response_head::CONTINUE;
+use crate::settings::HeadLimits as Limits;
+use crate::{BodyError, body::BodySource};
 
 /// Bytes asked of the OS per read, and the buffer's starting size.
 const READ_CHUNK: usize = 8 * 1024;
@@ -44,8 +47,10 @@ pub(crate) enum BodyReadError {
 /// The read side of a connection.
 pub(crate) struct ConnReader {
     transport: Arc<dyn Transport>,
-    /// Read buffer: bytes `start..end` are received and not yet consumed.
-    buf: Vec<u8>,
+    /// Read buffer: bytes `start..end` are received and not yet consumed; past `end` it is
+    /// zeroed, ready to read into. Each request head is split off it ([`Bytes`] sharing the
+    /// allocation), and the space is reclaimed in place once no head refers to it.
+    buf: BytesMut,
     start: usize,
     end: usize,
     /// The body of the current request, while it is not fully read.
@@ -65,7 +70,7 @@ impl ConnReader {
     pub(crate) fn new(transport: Arc<dyn Transport>) -> ConnReader {
         ConnReader {
             transport,
-            buf: vec![0; READ_CHUNK],
+            buf: BytesMut::zeroed(READ_CHUNK),
             start: 0,
             end: 0,
             body: None,
@@ -86,13 +91,21 @@ impl ConnReader {
         self.eof
     }
 
-    /// Parses the next request head from the buffer, consuming it.
-    pub(crate) fn parse_head(&mut self, limits: &Limits) -> Result<Option<RequestHead>, HeadError> {
-        let parsed = request_head::parse(self.buffered(), limits)?;
-        Ok(parsed.map(|(head, len)| {
-            self.start += len;
-            head
-        }))
+    /// Parses the next request head from the buffer, consuming it; the head's bytes are
+    /// split off the buffer (no copy).
+    pub(crate) fn parse_head(
+        &mut self,
+        limits: &Limits,
+    ) -> Result<Option<(RequestHead, Bytes)>, HeadError> {
+        let Some((head, len)) = request_head::parse(self.buffered(), limits)? else {
+            return Ok(None);
+        };
+        self.buf.advance(self.start);
+        self.end -= self.start;
+        self.start = 0;
+        let raw = self.buf.split_to(len).freeze();
+        self.end -= len;
+        Ok(Some((head, raw)))
     }
 
     /// Sets up reading the body of the request just parsed; returns the generation its
@@ -142,16 +155,16 @@ impl ConnReader {
             self.end = 0;
         }
         if self.buf.len() - self.end < READ_CHUNK / 2 {
-            if self.start > 0 {
-                // Move the unconsumed tail to the front rather than growing.
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
-            if self.buf.len() - self.end < READ_CHUNK / 2 {
-                let grown = self.buf.len() + READ_CHUNK;
-                self.buf.resize(grown, 0);
-            }
+            // Drop what is consumed and make room: `reserve` moves the unconsumed bytes to
+            // the front of the allocation when no head split off it is still alive (a new
+            // allocation otherwise), growing it only when what is unconsumed needs it.
+            self.buf.advance(self.start);
+            self.end -= self.start;
+            self.start = 0;
+            self.buf.truncate(self.end);
+            self.buf.reserve(READ_CHUNK);
+            let room = self.buf.capacity();
+            self.buf.resize(room, 0);
         }
         let transport = self.transport.clone();
         match transport.poll_read(cx, &mut self.buf[self.end..]) {
@@ -231,6 +244,42 @@ impl ConnReader {
 
 /// A [`ConnReader`] shared by the connection loop and the current request's body.
 pub(crate) type SharedReader = Arc<Mutex<ConnReader>>;
+
+impl From<BodyReadError> for BodyError {
+    fn from(error: BodyReadError) -> BodyError {
+        match error {
+            BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
+            BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
+            BodyReadError::Io(error) => BodyError::Io(error),
+        }
+    }
+}
+
+/// The request body reads through the connection's reader.
+impl BodySource for Mutex<ConnReader> {
+    fn poll_chunk(
+        &self,
+        cx: &mut Context<'_>,
+        generation: u64,
+    ) -> Poll<Option<Result<Bytes, BodyError>>> {
+        let mut chunk = Vec::new();
+        let mut reader = self.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if reader.generation() != generation {
+            // Kept past its handler: the engine has taken back what was left of it.
+            return Poll::Ready(Some(Err(BodyError::Io(io::Error::other(
+                "the request body can no longer be read: its handler has already answered",
+            )))));
+        }
+        match reader.poll_body(cx, &mut chunk) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+            // Done with no data in this call: the end.
+            Poll::Ready(Ok(_)) if chunk.is_empty() => Poll::Ready(None),
+            // At the end of the body the decoder is gone: the next poll answers `None`.
+            Poll::Ready(Ok(_)) => Poll::Ready(Some(Ok(chunk.into()))),
+        }
+    }
+}
 
 /// Locks the shared reader. A panic while it was held (in a handler's body read) leaves it
 /// consistent: every method updates its fields before it can fail.

@@ -1,4 +1,5 @@
-//! [`CatchPanic`]: runs a handler's future, turning a panic into a value.
+//! [`CatchPanic`]: runs a handler's future, turning a panic into a value; and the one place
+//! a caught panic is logged.
 
 use std::any::Any;
 use std::future::Future;
@@ -33,10 +34,15 @@ impl<F: Future + Unpin> Future for CatchPanic<F> {
 }
 
 /// The message of a panic payload, when it has one.
-pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
     panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
+}
+
+/// Logs a caught panic, through `log`: the one log line a panicking request gets.
+pub(crate) fn log_panic(panic: &(dyn Any + Send)) {
+    log::error!("a request handler panicked: {}", panic_message(panic));
 }

@@ -38,7 +38,7 @@ const MAX_EXPIRES_UNIX_SECONDS: u64 = 253_402_300_799;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tide::middleware::{Cookie, SameSite};
+/// use tide::{Cookie, SameSite};
 ///
 /// let session = Cookie::new("session", "a3fWa")
 ///     .max_age(Duration::from_secs(3600))
@@ -264,7 +264,7 @@ impl Cookie {
     /// The value with `%XX` escapes decoded (see [`Cookie::encoded`]); the raw value when it
     /// holds none, or when decoding it would not give UTF-8.
     pub fn decoded_value(&self) -> Cow<'_, str> {
-        percent_decode(&self.value)
+        crate::percent::decode(&self.value)
     }
 
     /// The `Path`.
@@ -405,31 +405,6 @@ fn percent_encode(text: &str) -> String {
         }
     }
     out
-}
-
-/// Decodes `%XX` escapes; an invalid escape stays as it is, and a result that is not UTF-8
-/// gives back the raw text.
-fn percent_decode(raw: &str) -> Cow<'_, str> {
-    if !raw.contains('%') {
-        return Cow::Borrowed(raw);
-    }
-    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        match (bytes[at], hex(bytes.get(at + 1)), hex(bytes.get(at + 2))) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                at += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_or(Cow::Borrowed(raw), Cow::Owned)
 }
 
 #[cfg(test)]

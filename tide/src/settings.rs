@@ -1,8 +1,19 @@
-//! [`Settings`]: every limit and timeout of the HTTP/1.1 engine, with safe defaults.
+//! [`Settings`]: every limit and timeout of the HTTP/1.1 engine, with safe defaults, in one
+//! place: the head limits the parser enforces, the body limit a request carries to its
+//! handler, the timeouts of the connection loop. Each limit is used for one thing only; a
+//! value that two places need is read from here by both.
 
 use std::time::Duration;
 
-use crate::h1::limits::Limits;
+/// Default most bytes of a request head (request line and header fields): 16 KiB.
+pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Default most header fields in a request head: 100.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default most bytes of a request target (the URI in the request line): 8 KiB.
+pub const DEFAULT_MAX_URI_BYTES: usize = 8 * 1024;
+/// Default most bytes of chunk extensions and trailer fields in one chunked request body:
+/// 16 KiB.
+pub const DEFAULT_MAX_CHUNK_METADATA_BYTES: usize = 16 * 1024;
 
 /// Default most bytes of a request body read whole ([`Body::bytes`](crate::Body::bytes)): 2 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
@@ -17,6 +28,31 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_MAX_DRAIN_BYTES: u64 = 256 * 1024;
 /// Default time graceful shutdown waits for in-flight requests: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time the server spends reading and discarding an unread request body before it
+/// gives up and closes the connection: 10 s.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Limits on a request head; a request over one is answered with 431 or 414. The parser
+/// reads them from [`Settings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeadLimits {
+    /// Most bytes of the whole head.
+    pub(crate) max_head_bytes: usize,
+    /// Most header fields.
+    pub(crate) max_headers: usize,
+    /// Most bytes of the request target.
+    pub(crate) max_uri_bytes: usize,
+}
+
+impl Default for HeadLimits {
+    fn default() -> HeadLimits {
+        HeadLimits {
+            max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_uri_bytes: DEFAULT_MAX_URI_BYTES,
+        }
+    }
+}
 
 /// Limits and timeouts of the server; see each setter for its default.
 ///
@@ -33,8 +69,10 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub(crate) limits: Limits,
+    pub(crate) limits: HeadLimits,
     pub(crate) max_body_bytes: u64,
+    pub(crate) max_chunk_metadata_bytes: usize,
+    pub(crate) drain_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) keep_alive_timeout: Duration,
     pub(crate) max_connections: usize,
@@ -45,8 +83,10 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            limits: Limits::default(),
+            limits: HeadLimits::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_chunk_metadata_bytes: DEFAULT_MAX_CHUNK_METADATA_BYTES,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -57,19 +97,22 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Most bytes of a request head; more is answered with 431. Default: 16 KiB.
+    /// Most bytes of a request head; more is answered with 431. Default:
+    /// [`DEFAULT_MAX_HEAD_BYTES`] (16 KiB).
     pub fn max_head_bytes(mut self, bytes: usize) -> Settings {
         self.limits.max_head_bytes = bytes;
         self
     }
 
-    /// Most header fields in a request; more is answered with 431. Default: 100.
+    /// Most header fields in a request; more is answered with 431. Default:
+    /// [`DEFAULT_MAX_HEADERS`] (100).
     pub fn max_headers(mut self, count: usize) -> Settings {
         self.limits.max_headers = count;
         self
     }
 
-    /// Most bytes of a request target; more is answered with 414. Default: 8 KiB.
+    /// Most bytes of a request target; more is answered with 414. Default:
+    /// [`DEFAULT_MAX_URI_BYTES`] (8 KiB).
     pub fn max_uri_bytes(mut self, bytes: usize) -> Settings {
         self.limits.max_uri_bytes = bytes;
         self
@@ -79,6 +122,22 @@ impl Settings {
     /// included. Default: [`DEFAULT_MAX_BODY_BYTES`] (2 MiB).
     pub fn max_body_bytes(mut self, bytes: u64) -> Settings {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Most bytes of chunk extensions and trailer fields, together, in one chunked request
+    /// body; more fails the body as malformed (400) and closes the connection. Default:
+    /// [`DEFAULT_MAX_CHUNK_METADATA_BYTES`] (16 KiB).
+    pub fn max_chunk_metadata_bytes(mut self, bytes: usize) -> Settings {
+        self.max_chunk_metadata_bytes = bytes;
+        self
+    }
+
+    /// Time the server spends reading and discarding what a handler left unread of a
+    /// request body (within [`max_drain_bytes`](Settings::max_drain_bytes)); past it the
+    /// connection is closed. Default: [`DEFAULT_DRAIN_TIMEOUT`] (10 s).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Settings {
+        self.drain_timeout = timeout;
         self
     }
 
@@ -125,7 +184,6 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::h1::limits::{DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_URI_BYTES};
 
     #[test]
     fn the_defaults_are_the_documented_constants() {
@@ -139,6 +197,11 @@ mod tests {
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(settings.max_drain_bytes, DEFAULT_MAX_DRAIN_BYTES);
         assert_eq!(settings.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
+        assert_eq!(
+            settings.max_chunk_metadata_bytes,
+            DEFAULT_MAX_CHUNK_METADATA_BYTES
+        );
+        assert_eq!(settings.drain_timeout, DEFAULT_DRAIN_TIMEOUT);
     }
 
     #[test]
@@ -152,7 +215,9 @@ mod tests {
             .keep_alive_timeout(Duration::from_secs(6))
             .max_connections(7)
             .max_drain_bytes(8)
-            .shutdown_timeout(Duration::from_secs(9));
+            .shutdown_timeout(Duration::from_secs(9))
+            .max_chunk_metadata_bytes(10)
+            .drain_timeout(Duration::from_secs(11));
         assert_eq!(
             (
                 settings.limits.max_head_bytes,
@@ -167,6 +232,8 @@ mod tests {
         assert_eq!(settings.max_connections, 7);
         assert_eq!(settings.max_drain_bytes, 8);
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(9));
+        assert_eq!(settings.max_chunk_metadata_bytes, 10);
+        assert_eq!(settings.drain_timeout, Duration::from_secs(11));
     }
 
     #[test]
