@@ -9,8 +9,11 @@
 //! ```
 //!
 //! CONNECTIONS (default 4) connections are opened first. Then, round after round, each
-//! connection in turn gets DEPTH (default 1) requests in one write, and after all of them have
-//! been written, each connection in turn has its DEPTH responses read in full. REQUESTS (and
+//! connection in turn gets DEPTH (default 1) requests in one write and has its DEPTH responses
+//! read in full before the next connection's write. So the server never has two connections
+//! ready at once: how many connections one of its wake-ups finds ready would otherwise depend
+//! on timing (a server woken by the first of four writes may or may not see the other three),
+//! and that alone moved instructions per request by 5% from run to run. REQUESTS (and
 //! the warm-up's N) must be a multiple of CONNECTIONS x DEPTH. Every response must be `200`
 //! with a `Content-Length` and no `Connection: close`; anything else, a closed connection, a
 //! byte past the last response, or 60 s without a byte ends the run with an error and exit
@@ -68,7 +71,9 @@ fn invalid(message: String) -> io::Error {
 fn usage(message: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
-        format!("{message}\nusage: http-load [--warmup N] [--hold] ADDR PATH REQUESTS [CONNECTIONS [DEPTH]]"),
+        format!(
+            "{message}\nusage: http-load [--warmup N] [--hold] ADDR PATH REQUESTS [CONNECTIONS [DEPTH]]"
+        ),
     )
 }
 
@@ -93,11 +98,11 @@ fn parse_plan() -> io::Result<Plan> {
     let number = |name: &str, text: Option<String>, default: u64| -> io::Result<u64> {
         match text {
             None => Ok(default),
-            Some(text) => text
-                .parse::<u64>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| usage(&format!("{name} must be a number of 1 or more, not {text:?}"))),
+            Some(text) => text.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                usage(&format!(
+                    "{name} must be a number of 1 or more, not {text:?}"
+                ))
+            }),
         }
     };
     let requests = number("REQUESTS", args.next(), 0)?;
@@ -165,7 +170,12 @@ impl Connection {
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         format!("no byte from the server for {} s", READ_TIMEOUT.as_secs()),
@@ -211,7 +221,9 @@ fn parse_head(head: &[u8]) -> io::Result<usize> {
     let mut parts = status_line.splitn(3, ' ');
     let (version, status) = (parts.next(), parts.next());
     if version != Some("HTTP/1.1") || status != Some("200") {
-        return Err(invalid(format!("expected an HTTP/1.1 200, got {status_line:?}")));
+        return Err(invalid(format!(
+            "expected an HTTP/1.1 200, got {status_line:?}"
+        )));
     }
     let mut length = None;
     for line in lines.filter(|line| !line.is_empty()) {
@@ -227,16 +239,21 @@ fn parse_head(head: &[u8]) -> io::Result<usize> {
                 return Err(invalid("two different Content-Length headers".to_owned()));
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(invalid(format!("Transfer-Encoding {value:?}: this client reads only Content-Length bodies")));
+            return Err(invalid(format!(
+                "Transfer-Encoding {value:?}: this client reads only Content-Length bodies"
+            )));
         } else if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
-            return Err(invalid("the server closes the connection (Connection: close)".to_owned()));
+            return Err(invalid(
+                "the server closes the connection (Connection: close)".to_owned(),
+            ));
         }
     }
     length.ok_or_else(|| invalid("a response without Content-Length".to_owned()))
 }
 
 /// Sends `requests` requests, `batch` (`depth` of them) per write to each connection in turn,
-/// and reads every response.
+/// reading a batch's responses before the next batch goes out: one connection at a time has
+/// work for the server.
 fn exchange(
     connections: &mut [Connection],
     batch: &[u8],
@@ -248,8 +265,6 @@ fn exchange(
     for _ in 0..rounds {
         for connection in connections.iter_mut() {
             connection.stream.write_all(batch)?;
-        }
-        for connection in connections.iter_mut() {
             for _ in 0..depth {
                 let (size, body) = connection.read_response()?;
                 totals.responses += 1;
