@@ -90,6 +90,32 @@ for tool in valgrind callgrind_control cargo awk timeout; do
     command -v "$tool" > /dev/null || die "$tool is missing"
 done
 
+# --- scenarios ---------------------------------------------------------------------------
+
+# Sets PATH_ (the route) and DEPTH (requests per write) for scenario $1.
+scenario() {
+    case $1 in
+        plaintext) PATH_=/plaintext DEPTH=1 ;;
+        pipelined) PATH_=/plaintext DEPTH=$PIPELINE_DEPTH ;;
+        json) PATH_=/json DEPTH=1 ;;
+        *) die "unknown scenario $1 (known: plaintext pipelined json)" ;;
+    esac
+    local batch=$((CONNECTIONS * DEPTH))
+    if [ $((REQUESTS % batch)) != 0 ] || [ $((WARMUP % batch)) != 0 ]; then
+        die "REQUESTS ($REQUESTS) and WARMUP ($WARMUP) must be multiples of" \
+            "CONNECTIONS x requests per write ($batch) for $1"
+    fi
+}
+for name in $SCENARIOS; do scenario "$name"; done
+for server in $SERVERS; do
+    case $server in
+        tide | hyper | axum | actix | may) ;;
+        *) die "unknown server $server (known: tide hyper axum actix may)" ;;
+    esac
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a number of 1 or more, not '$ROUNDS'"
+[[ $PROFILE_TOP =~ ^[0-9]+$ ]] || die "PROFILE_TOP must be a number, not '$PROFILE_TOP'"
+
 # --- build -------------------------------------------------------------------------------
 
 if [ -n "${TIDE_BIN:-}" ]; then
@@ -119,26 +145,6 @@ server_bin() {
 for server in $SERVERS; do
     [ -x "$(server_bin "$server")" ] || die "$(server_bin "$server") is not built"
 done
-
-# --- scenarios ---------------------------------------------------------------------------
-
-# Sets PATH_ (the route) and DEPTH (requests per write) for scenario $1.
-scenario() {
-    case $1 in
-        plaintext) PATH_=/plaintext DEPTH=1 ;;
-        pipelined) PATH_=/plaintext DEPTH=$PIPELINE_DEPTH ;;
-        json) PATH_=/json DEPTH=1 ;;
-        *) die "unknown scenario $1 (known: plaintext pipelined json)" ;;
-    esac
-    local batch=$((CONNECTIONS * DEPTH))
-    if [ $((REQUESTS % batch)) != 0 ] || [ $((WARMUP % batch)) != 0 ]; then
-        die "REQUESTS ($REQUESTS) and WARMUP ($WARMUP) must be multiples of" \
-            "CONNECTIONS x requests per write ($batch) for $1"
-    fi
-}
-for name in $SCENARIOS; do scenario "$name"; done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a number of 1 or more, not '$ROUNDS'"
-[[ $PROFILE_TOP =~ ^[0-9]+$ ]] || die "PROFILE_TOP must be a number, not '$PROFILE_TOP'"
 
 # --- one server and one client at a time -------------------------------------------------
 
