@@ -26,8 +26,8 @@
 #   REQUESTS (20480) measured requests per scenario, WARMUP (1024) requests before the
 #   counters are zeroed (both multiples of CONNECTIONS x PIPELINE_DEPTH), CONNECTIONS (4),
 #   PIPELINE_DEPTH (16), SERVERS ("tide hyper axum actix may"), SCENARIOS ("plaintext
-#   pipelined json"), ROUNDS (1) runs of each server on each scenario (the table shows the
-#   median, and with more than one round how far the rounds disagree), PROFILE_TOP (15) how
+#   pipelined json"), ROUNDS (3) runs of each server on each scenario (the table shows the
+#   least of the rounds, and how far the most exceeds it), PROFILE_TOP (15) how
 #   many of the functions that cost tide most on its first scenario to list (0: none),
 #   TIDE_ROOT (this checkout) the workspace whose tfb example is built and measured,
 #   TIDE_TARGET_DIR ($CARGO_TARGET_DIR, else $TIDE_ROOT/target) where it is built,
@@ -38,13 +38,15 @@
 #   RESULTS_DIR ($PEERS_TARGET_DIR/../http-instructions) for the CSV and the callgrind
 #   dumps, one folder per run,
 #   SKIP_BUILD (1: use the binaries already built).
-# About 1-2 minutes after the build with the defaults (15 server runs of 2-15 s each).
+# About 3-4 minutes after the build with the defaults (45 server runs of 2-15 s each).
 #
 # The client keeps one connection at a time busy (see http_load.rs): with four ready at once,
 # how many of them one wake-up of the server finds would depend on timing. Each measured
 # request (or pipelined batch) therefore costs the server a wake-up of its own: the figures
 # include that, the same for every server. What still moves from run to run is work a server
-# does by the clock, such as a worker that spins for a fixed time before it sleeps.
+# does by the clock, such as a worker that spins for a fixed time before it sleeps: that only
+# ever adds instructions (more of them the busier the machine), so the least of the rounds
+# is the figure.
 
 set -euo pipefail
 
@@ -54,7 +56,7 @@ CONNECTIONS=${CONNECTIONS:-4}
 PIPELINE_DEPTH=${PIPELINE_DEPTH:-16}
 SERVERS=${SERVERS:-tide hyper axum actix may}
 SCENARIOS=${SCENARIOS:-plaintext pipelined json}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 PROFILE_TOP=${PROFILE_TOP:-15}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -281,18 +283,17 @@ elapsed=$((SECONDS - started))
 
 # --- the summary -------------------------------------------------------------------------
 
-# Instructions per request (unrounded), the median over the rounds, for scenario $1, server $2.
+# Instructions per request (unrounded), the least of the rounds, for scenario $1, server $2.
 per_request() {
-    awk -F, -v s="$1" -v v="$2" '$2 == s && $3 == v { printf "%.3f\n", $5 / $4 }' "$CSV" |
-        sort -g |
-        awk '{ x[NR] = $1 } END { if (NR % 2) print x[(NR + 1) / 2]; else print (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+    awk -F, -v s="$1" -v v="$2" '$2 == s && $3 == v { x = $5 / $4; if (n++ == 0 || x < lo) lo = x }
+        END { printf "%.3f", lo }' "$CSV"
 }
 
-# Half the range of the rounds for scenario $1, server $2, in percent of the median.
+# How far the most of the rounds exceeds the least for scenario $1, server $2, in percent.
 spread() {
-    awk -F, -v s="$1" -v v="$2" -v m="$(per_request "$1" "$2")" '
+    awk -F, -v s="$1" -v v="$2" '
         $2 == s && $3 == v { x = $5 / $4; if (n++ == 0 || x < lo) lo = x; if (n == 1 || x > hi) hi = x }
-        END { printf "%.1f", (hi - lo) / 2 / m * 100 }' "$CSV"
+        END { printf "%.1f", (hi - lo) / lo * 100 }' "$CSV"
 }
 
 revision() {
@@ -308,7 +309,7 @@ has_tide=0
 echo
 echo "User-space instructions per request (callgrind Ir, all threads), 1 worker," \
     "$CONNECTIONS keep-alive connections, $REQUESTS requests after $WARMUP warm-up," \
-    "pipelined depth $PIPELINE_DEPTH, median of $ROUNDS round(s);" \
+    "pipelined depth $PIPELINE_DEPTH, least of $ROUNDS round(s);" \
     "$(date +%F), valgrind $(valgrind --version | sed 's/^valgrind-//')"
 echo "tide: $tide_from; peers: $ROOT at $(revision "$ROOT"); ${elapsed}s of runs"
 echo
@@ -332,7 +333,7 @@ for name in $SCENARIOS; do
 done
 if [ "$ROUNDS" -gt 1 ]; then
     echo
-    printf '%-10s' "+-% rounds"
+    printf '%-10s' "max/min-1%"
     for server in $SERVERS; do printf ' %9s' "$server"; done
     echo
     for name in $SCENARIOS; do
