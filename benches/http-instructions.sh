@@ -333,7 +333,7 @@ for name in $SCENARIOS; do
 done
 if [ "$ROUNDS" -gt 1 ]; then
     echo
-    printf '%-10s' "max/min-1%"
+    printf '%-10s' "spread %"
     for server in $SERVERS; do printf ' %9s' "$server"; done
     echo
     for name in $SCENARIOS; do
@@ -343,7 +343,8 @@ if [ "$ROUNDS" -gt 1 ]; then
     done
 fi
 echo
-echo "tide/peer below 1 means tide executes fewer instructions per request. CSV and dumps:" \
+echo "spread %: how far the most of the rounds exceeds the least. tide/peer below 1 means tide" \
+    "executes fewer instructions per request. CSV and dumps:" \
     "$RUN_DIR (callgrind_annotate FILE.1 for a profile)"
 
 if [ "$has_tide" = 1 ] && [[ " $SERVERS " == *" hyper "* ]]; then
@@ -356,10 +357,12 @@ if [ "$has_tide" = 1 ] && [[ " $SERVERS " == *" hyper "* ]]; then
 fi
 
 # The functions that cost tide most on its first scenario, self cost (instructions executed in
-# the function's own code, including what was inlined into it), from the first round's dump.
+# the function's own code, including what was inlined into it), from the least round's dump.
 if [ "$has_tide" = 1 ] && [ "$PROFILE_TOP" -gt 0 ] && command -v callgrind_annotate > /dev/null; then
     first=${SCENARIOS%% *}
-    dump=$RUN_DIR/tide-$first-1.callgrind.1
+    least=$(awk -F, -v s="$first" '$2 == s && $3 == "tide" { x = $5 / $4; if (n++ == 0 || x < lo) { lo = x; r = $1 } }
+        END { print r }' "$CSV")
+    dump=$RUN_DIR/tide-$first-$least.callgrind.1
     echo
     echo "tide's top $PROFILE_TOP functions on $first (self instructions/request, share of the total; $dump)"
     # callgrind_annotate names each cost file:function; the same function shows once per
