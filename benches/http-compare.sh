@@ -158,7 +158,7 @@ start_server() {
     ADDR=
     for _ in $(seq 200); do
         kill -0 "$SERVER_PID" 2> /dev/null || die "$1 exited at start: $(cat "$log")"
-        ADDR=$(sed -n 's|^listening on http://||p' "$log" | head -n 1)
+        ADDR=$(sed -n 's|^listening on http://||p;T;q' "$log")
         if [ -n "$ADDR" ] && http_ok "$ADDR" "$PATH_"; then
             return 0
         fi
@@ -212,7 +212,9 @@ for name in $SCENARIOS; do
 
             requests=$(awk '/ requests in / { print $1 }' <<< "$report")
             rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$report")
-            [ -n "$requests" ] && [ "$requests" -gt 0 ] || die "wrk failed against $server: $report"
+            if [ -z "$requests" ] || [ "$requests" -le 0 ]; then
+                die "wrk failed against $server: $report"
+            fi
             # Socket errors and non-2xx answers make a run suspect: keep them in the CSV.
             errors=$(awk '/Socket errors:|Non-2xx/ { sub(/^ +/, ""); printf "%s; ", $0 }' <<< "$report")
             read -r cpu_s cpu_us <<< "$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \

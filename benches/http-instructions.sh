@@ -189,7 +189,7 @@ start_server() {
     ADDR=
     for _ in $(seq 600); do
         kill -0 "$SERVER_PID" 2> /dev/null || die "$1 exited at start: $(cat "$log")"
-        ADDR=$(sed -n 's|^listening on http://||p' "$log" | head -n 1)
+        ADDR=$(sed -n 's|^listening on http://||p;T;q' "$log")
         [ -n "$ADDR" ] && return 0
         sleep 0.1
     done
@@ -383,7 +383,7 @@ if [ "$has_tide" = 1 ] && [ "$PROFILE_TOP" -gt 0 ] && command -v callgrind_annot
             END {
                 for (f in cost) printf "%d\t%s\n", cost[f], f
             }' |
-        sort -t "$(printf '\t')" -k1,1 -g -r | head -n "$PROFILE_TOP" |
-        awk -F '\t' -v n="$REQUESTS" -v total="$(awk '/^totals:/ { print $2 }' "$dump")" '
-            { printf "%3d. %7.0f %5.1f%%  %s\n", NR, $1 / n, $1 / total * 100, substr($2, 1, 120) }'
+        sort -t "$(printf '\t')" -k1,1 -g -r |
+        awk -F '\t' -v n="$REQUESTS" -v top="$PROFILE_TOP" -v total="$(awk '/^totals:/ { print $2 }' "$dump")" '
+            NR <= top { printf "%3d. %7.0f %5.1f%%  %s\n", NR, $1 / n, $1 / total * 100, substr($2, 1, 120) }'
 fi
