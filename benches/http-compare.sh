@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load comparison: tide's TechEmpower app (examples/tfb.rs) against the same app on
-# hyper, actix-web and axum (benches/http-peers), under wrk, on 127.0.0.1 only.
+# hyper, actix-web and axum (benches/http-peers), and optionally may_minihttp (`may` in
+# SERVERS), under wrk, on 127.0.0.1 only.
 #
 #   bash benches/http-compare.sh
 #
@@ -19,8 +20,8 @@
 # each peer; every run's numbers go to a CSV under $RESULTS_DIR.
 #
 # Settings (environment): ROUNDS (3), DURATION seconds per run (10), WARMUP seconds (1),
-# CONNECTIONS (64), PIPELINE_DEPTH (16), SERVERS ("tide hyper actix axum"), SCENARIOS (all
-# five), SERVER_CPU (0), CLIENT_CPU (1), UNPINNED_WRK_THREADS (2), CARGO_TARGET_DIR (target),
+# CONNECTIONS (64), PIPELINE_DEPTH (16), SERVERS ("tide hyper actix axum"; add "may" for
+# may_minihttp, which does not set TCP_NODELAY), SCENARIOS (all five), SERVER_CPU (0), CLIENT_CPU (1), UNPINNED_WRK_THREADS (2), CARGO_TARGET_DIR (target),
 # PEERS_TARGET_DIR ($CARGO_TARGET_DIR/http-peers), RESULTS_DIR ($CARGO_TARGET_DIR/http-compare),
 # SKIP_BUILD (set to 1 to use the binaries already built).
 # The defaults take about 12 minutes after the build (5 scenarios x 4 servers x 3 rounds).
@@ -85,8 +86,8 @@ fi
 server_bin() {
     case $1 in
         tide) echo "$TIDE_BIN" ;;
-        hyper | axum | actix) echo "$PEERS_TARGET/release/$1-server" ;;
-        *) die "unknown server $1 (known: tide hyper actix axum)" ;;
+        hyper | axum | actix | may) echo "$PEERS_TARGET/release/$1-server" ;;
+        *) die "unknown server $1 (known: tide hyper actix axum may)" ;;
     esac
 }
 for server in $SERVERS; do
@@ -147,6 +148,7 @@ start_server() {
     local bin log
     bin=$(server_bin "$1")
     log=$RESULTS_DIR/server-$1.log
+    : > "$log" # there before the loop below reads it, whenever the server starts
     if [ "$PINNED" = 1 ]; then
         taskset -c "$SERVER_CPU" "$bin" 127.0.0.1:0 "$WORKERS" > "$log" 2>&1 &
     else
@@ -156,7 +158,7 @@ start_server() {
     ADDR=
     for _ in $(seq 200); do
         kill -0 "$SERVER_PID" 2> /dev/null || die "$1 exited at start: $(cat "$log")"
-        ADDR=$(sed -n 's|^listening on http://||p' "$log" | head -n 1)
+        ADDR=$(sed -n 's|^listening on http://||p;T;q' "$log")
         if [ -n "$ADDR" ] && http_ok "$ADDR" "$PATH_"; then
             return 0
         fi
@@ -210,7 +212,9 @@ for name in $SCENARIOS; do
 
             requests=$(awk '/ requests in / { print $1 }' <<< "$report")
             rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$report")
-            [ -n "$requests" ] && [ "$requests" -gt 0 ] || die "wrk failed against $server: $report"
+            if [ -z "$requests" ] || [ "$requests" -le 0 ]; then
+                die "wrk failed against $server: $report"
+            fi
             # Socket errors and non-2xx answers make a run suspect: keep them in the CSV.
             errors=$(awk '/Socket errors:|Non-2xx/ { sub(/^ +/, ""); printf "%s; ", $0 }' <<< "$report")
             read -r cpu_s cpu_us <<< "$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \
