@@ -344,3 +344,34 @@ fn an_abandoned_accept_leaves_the_listener_working() {
         assert_eq!(&buf, b"hi");
     });
 }
+
+/// A burst of clients that arrives before the server accepts any is queued by the kernel,
+/// up to the listener's backlog: romio's default is well above the 128 of `std` and `mio`
+/// (capped by the kernel's own maximum, which this test reads).
+#[test]
+fn the_default_backlog_queues_a_burst_of_more_than_128_clients() {
+    let kernel_max = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse::<usize>().ok())
+        .unwrap_or(romio::net::DEFAULT_BACKLOG as usize);
+    let clients = 400
+        .min(kernel_max)
+        .min(romio::net::DEFAULT_BACKLOG as usize);
+    block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nobody accepts: a handshake completes only while the queue has room (a client
+        // beyond it has its SYN dropped and retries after a second or more).
+        let queued: Vec<_> = (0..clients)
+            .map(|n| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                    .unwrap_or_else(|error| panic!("client {n} of {clients} not queued: {error}"))
+            })
+            .collect();
+        // Every queued client is then accepted.
+        for _ in 0..clients {
+            listener.accept().await.unwrap();
+        }
+        drop(queued);
+    });
+}

@@ -1,5 +1,5 @@
-//! Socket options that neither `std` nor `mio` expose on stable: `SO_LINGER` and the peer's
-//! credentials. Every syscall goes through [`check`].
+//! Socket options that neither `std` nor `mio` expose on stable: `SO_LINGER`, the peer's
+//! credentials and a listener's backlog. Every syscall goes through [`check`].
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -76,6 +76,15 @@ pub(crate) fn set_linger(socket: &impl AsRawFd, linger: Option<Duration>) -> io:
         }),
     };
     set_option(socket, libc::SOL_SOCKET, libc::SO_LINGER, value)
+}
+
+/// Sets the backlog of a socket that is listening already: `listen` called again on a
+/// listening socket only changes the length of its queue of connections not yet accepted
+/// (Linux, the BSDs and macOS). The kernel caps it at its own maximum (`somaxconn`).
+pub(crate) fn set_backlog(socket: &impl AsRawFd, backlog: u32) -> io::Result<()> {
+    let backlog = backlog.min(libc::c_int::MAX as u32) as libc::c_int;
+    // SAFETY: plain integer arguments; the descriptor is borrowed for the whole call.
+    check(unsafe { libc::listen(socket.as_raw_fd(), backlog) })
 }
 
 /// Credentials of the process at the other end of a Unix-domain socket.

@@ -9,7 +9,9 @@ use futures_core::Stream;
 
 use super::TcpStream;
 use crate::io::Async;
+use crate::net::DEFAULT_BACKLOG;
 use crate::net::addr::each_addr;
+use crate::net::socket_options::set_backlog;
 use crate::reactor::Waiter;
 use crate::reactor::readiness::Direction;
 
@@ -41,10 +43,29 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to the first address of `addrs` that works (with `SO_REUSEADDR`, and a backlog
-    /// of 1024), ready to accept connections.
+    /// of [`DEFAULT_BACKLOG`]), ready to accept connections.
     pub async fn bind(addrs: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        TcpListener::bind_with_backlog(addrs, DEFAULT_BACKLOG).await
+    }
+
+    /// Like [`bind`](TcpListener::bind), with a queue of `backlog` connections not yet
+    /// accepted (capped by the kernel's maximum).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let listener = romio::TcpListener::bind_with_backlog("127.0.0.1:0", 4096).await?;
+    /// # drop(listener);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn bind_with_backlog(
+        addrs: impl ToSocketAddrs,
+        backlog: u32,
+    ) -> io::Result<TcpListener> {
         each_addr(addrs, |addr| async move {
             let listener = mio::net::TcpListener::bind(addr)?;
+            set_backlog(&listener, backlog)?;
             Ok(TcpListener {
                 io: Async::new(listener)?,
             })

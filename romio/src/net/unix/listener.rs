@@ -10,6 +10,8 @@ use futures_core::Stream;
 
 use super::UnixStream;
 use crate::io::Async;
+use crate::net::DEFAULT_BACKLOG;
+use crate::net::socket_options::set_backlog;
 use crate::reactor::Waiter;
 use crate::reactor::readiness::Direction;
 
@@ -42,11 +44,19 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Creates the socket file at `path` and listens on it. The file is not removed when the
-    /// listener is dropped.
+    /// Creates the socket file at `path` and listens on it, with a backlog of
+    /// [`DEFAULT_BACKLOG`]. The file is not removed when the listener is dropped.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::bind_with_backlog(path, DEFAULT_BACKLOG)
+    }
+
+    /// Like [`bind`](UnixListener::bind), with a queue of `backlog` connections not yet
+    /// accepted (capped by the kernel's maximum).
+    pub fn bind_with_backlog(path: impl AsRef<Path>, backlog: u32) -> io::Result<UnixListener> {
+        let listener = mio::net::UnixListener::bind(path)?;
+        set_backlog(&listener, backlog)?;
         Ok(UnixListener {
-            io: Async::new(mio::net::UnixListener::bind(path)?)?,
+            io: Async::new(listener)?,
         })
     }
 
