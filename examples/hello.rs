@@ -4,6 +4,8 @@
 //! cargo run --example hello [ADDR]     # ADDR defaults to 127.0.0.1:8080; port 0 picks one
 //! curl http://127.0.0.1:8080/
 //! ```
+//!
+//! Ctrl-C (or SIGTERM) stops it gracefully: requests in flight finish first.
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
@@ -17,6 +19,8 @@ fn main() -> std::io::Result<()> {
             "listening on http://{}",
             server.local_addr().expect("a TCP address")
         );
-        server.serve().await
+        server
+            .serve_with_shutdown(tide::server::shutdown_signal()?)
+            .await
     })
 }

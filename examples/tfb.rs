@@ -79,6 +79,8 @@ fn main() -> io::Result<()> {
         if let Some(addr) = listening.local_addr() {
             println!("listening on http://{addr}");
         }
-        listening.serve().await
+        listening
+            .serve_with_shutdown(tide::server::shutdown_signal()?)
+            .await
     })
 }

@@ -126,6 +126,8 @@ fn main() -> std::io::Result<()> {
             "listening on http://{}",
             server.local_addr().expect("a TCP address")
         );
-        server.serve().await
+        server
+            .serve_with_shutdown(tide::server::shutdown_signal()?)
+            .await
     })
 }

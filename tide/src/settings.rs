@@ -26,6 +26,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default most bytes of an unread request body the server reads and discards to keep the
 /// connection; a longer unread body closes the connection instead: 256 KiB.
 pub const DEFAULT_MAX_DRAIN_BYTES: u64 = 256 * 1024;
+/// Default length of the listener's queue of connections the kernel has completed and the
+/// server not yet accepted: 1024 (capped by the kernel's own maximum, `somaxconn`).
+pub const DEFAULT_LISTEN_BACKLOG: u32 = romio::net::DEFAULT_BACKLOG;
 /// Default time graceful shutdown waits for in-flight requests: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time the server spends reading and discarding an unread request body before it
@@ -78,6 +81,8 @@ pub struct Settings {
     pub(crate) max_connections: usize,
     pub(crate) max_drain_bytes: u64,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) listen_backlog: u32,
+    pub(crate) stop_on_signals: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +97,8 @@ impl Default for Settings {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_drain_bytes: DEFAULT_MAX_DRAIN_BYTES,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
+            stop_on_signals: true,
         }
     }
 }
@@ -155,8 +162,10 @@ impl Settings {
         self
     }
 
-    /// Most connections open at once; while the server is full it stops accepting, and the
-    /// kernel's backlog holds new clients. Default: 10 000.
+    /// Most connections open at once; while the server is full it stops accepting, and new
+    /// clients wait in the listener's backlog (up to
+    /// [`listen_backlog`](Settings::listen_backlog) of them; the kernel drops the handshakes
+    /// of more, and those clients retry after a second or more). Default: 10 000.
     pub fn max_connections(mut self, connections: usize) -> Settings {
         self.max_connections = connections.max(1);
         self
@@ -172,6 +181,26 @@ impl Settings {
     /// How long graceful shutdown lets in-flight requests run. Default: 30 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Settings {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Length of the listener's queue of connections completed by the kernel but not yet
+    /// accepted; the kernel caps it at its own maximum (`/proc/sys/net/core/somaxconn` on
+    /// Linux). Default: [`DEFAULT_LISTEN_BACKLOG`] (1024).
+    pub fn listen_backlog(mut self, backlog: u32) -> Settings {
+        self.listen_backlog = backlog;
+        self
+    }
+
+    /// Whether [`App::listen`](crate::App::listen) and [`App::run`](crate::App::run) stop
+    /// gracefully on SIGINT and SIGTERM (Unix): the listener closes, idle connections close,
+    /// requests in flight get up to [`shutdown_timeout`](Settings::shutdown_timeout) to
+    /// finish, and `run` returns `Ok`. A second signal ends the process at once. Turn it off
+    /// to leave the signals to the rest of the program; a server set up by hand uses
+    /// [`Listening::serve_with_shutdown`](crate::server::Listening::serve_with_shutdown)
+    /// with [`shutdown_signal`](crate::server::shutdown_signal). Default: on.
+    pub fn stop_on_signals(mut self, stop: bool) -> Settings {
+        self.stop_on_signals = stop;
         self
     }
 
@@ -202,6 +231,8 @@ mod tests {
             DEFAULT_MAX_CHUNK_METADATA_BYTES
         );
         assert_eq!(settings.drain_timeout, DEFAULT_DRAIN_TIMEOUT);
+        assert_eq!(settings.listen_backlog, DEFAULT_LISTEN_BACKLOG);
+        assert!(settings.stop_on_signals);
     }
 
     #[test]
@@ -217,7 +248,9 @@ mod tests {
             .max_drain_bytes(8)
             .shutdown_timeout(Duration::from_secs(9))
             .max_chunk_metadata_bytes(10)
-            .drain_timeout(Duration::from_secs(11));
+            .drain_timeout(Duration::from_secs(11))
+            .listen_backlog(12)
+            .stop_on_signals(false);
         assert_eq!(
             (
                 settings.limits.max_head_bytes,
@@ -234,6 +267,8 @@ mod tests {
         assert_eq!(settings.shutdown_timeout, Duration::from_secs(9));
         assert_eq!(settings.max_chunk_metadata_bytes, 10);
         assert_eq!(settings.drain_timeout, Duration::from_secs(11));
+        assert_eq!(settings.listen_backlog, 12);
+        assert!(!settings.stop_on_signals);
     }
 
     #[test]

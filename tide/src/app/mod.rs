@@ -155,13 +155,28 @@ impl<State: Clone + Send + Sync + 'static> App<State> {
             .await
     }
 
-    /// Serves the app on `addrs` until the process ends (or the server fails to bind).
-    /// Run it on tide's runtime: [`run`](App::run) does that for you.
+    /// Serves the app on `addrs` until SIGINT or SIGTERM, then shuts down gracefully (see
+    /// [`Settings::stop_on_signals`](crate::server::Settings::stop_on_signals) to turn that
+    /// off); fails only if the server cannot bind. Run it on tide's runtime:
+    /// [`run`](App::run) does that for you.
     pub async fn listen(self, addrs: impl ToSocketAddrs) -> io::Result<()> {
+        let stop_on_signals = self.settings.stop_on_signals;
         let listening = self.bind(addrs).await?;
         if let Some(addr) = listening.local_addr() {
             eprintln!("tide: listening on http://{addr}");
         }
+        #[cfg(unix)]
+        if stop_on_signals {
+            match crate::server::shutdown_signal() {
+                Ok(signal) => return listening.serve_with_shutdown(signal).await,
+                Err(error) => log::warn!(
+                    "tide: cannot listen for SIGINT and SIGTERM ({error}); they will end the \
+                     process without a graceful shutdown"
+                ),
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = stop_on_signals;
         listening.serve().await
     }
 

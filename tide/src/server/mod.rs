@@ -33,18 +33,22 @@ mod listener;
 pub(crate) mod reader;
 mod service;
 mod shutdown;
+#[cfg(unix)]
+mod signal;
 mod transport;
 
 pub use crate::settings::{
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_METADATA_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_URI_BYTES,
-    DEFAULT_SHUTDOWN_TIMEOUT, Settings,
+    DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_METADATA_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, Settings,
 };
 pub use service::{ConnInfo, Service};
+#[cfg(unix)]
+pub use signal::{ShutdownSignal, shutdown_signal};
 pub use transport::Transport;
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -126,7 +130,8 @@ impl Server {
 
     /// Binds a TCP listener (IPv4 or IPv6) to the first address of `addrs` that works.
     pub async fn bind(self, addrs: impl ToSocketAddrs) -> io::Result<Listening> {
-        let listener = romio::TcpListener::bind(addrs).await?;
+        let listener =
+            romio::TcpListener::bind_with_backlog(addrs, self.settings.listen_backlog).await?;
         let local_addr = Some(listener.local_addr()?);
         Ok(self.listening(Listener::Tcp(listener), local_addr))
     }
@@ -134,7 +139,7 @@ impl Server {
     /// Binds a Unix-domain socket at `path`.
     #[cfg(unix)]
     pub async fn bind_unix(self, path: impl AsRef<std::path::Path>) -> io::Result<Listening> {
-        let listener = romio::UnixListener::bind(path)?;
+        let listener = romio::UnixListener::bind_with_backlog(path, self.settings.listen_backlog)?;
         Ok(self.listening(Listener::Unix(listener), None))
     }
 
@@ -205,6 +210,39 @@ impl Listening {
         ShutdownHandle {
             shutdown: self.shutdown.clone(),
         }
+    }
+
+    /// Like [`serve`](Listening::serve), and shuts down gracefully once `signal` completes:
+    /// typically [`shutdown_signal`] (SIGINT or SIGTERM), or any future of the caller's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # tide::runtime::block_on(async {
+    /// let mut app = tide::new();
+    /// app.at("/").get(|_| async { Ok("Hello, world!") });
+    /// let server = app.bind("127.0.0.1:0").await?;
+    /// // Stops after 10 ms; a real server would wait for `tide::server::shutdown_signal()?`.
+    /// server
+    ///     .serve_with_shutdown(romio::time::sleep(Duration::from_millis(10)))
+    ///     .await
+    /// # }).unwrap();
+    /// ```
+    pub async fn serve_with_shutdown(self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        let stop = self.shutdown_handle();
+        let mut serving = std::pin::pin!(self.serve());
+        let mut signal = std::pin::pin!(signal);
+        let mut signalled = false;
+        poll_fn(|cx| {
+            if !signalled && signal.as_mut().poll(cx).is_ready() {
+                signalled = true;
+                stop.shutdown();
+            }
+            serving.as_mut().poll(cx)
+        })
+        .await
     }
 
     /// Accepts and serves connections until shut down, then waits for in-flight requests
