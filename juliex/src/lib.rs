@@ -37,11 +37,15 @@ mod blocking;
 mod builder;
 mod current_thread;
 mod global;
+mod metrics;
 mod park;
 mod pool;
 mod scheduler;
+mod slow_poll;
 mod sync;
 mod task;
+mod task_builder;
+mod task_dump;
 mod threads;
 mod yield_now;
 
@@ -52,9 +56,13 @@ pub mod loom_harness;
 
 pub use builder::Builder;
 pub use global::{block_on, spawn, spawn_blocking};
+pub use metrics::{BlockingMetrics, Metrics, WorkerMetrics};
 pub use park::Park;
 pub use pool::ThreadPool;
-pub use task::{JoinError, JoinHandle};
+pub use slow_poll::SlowPoll;
+pub use task::{JoinError, JoinHandle, TaskId};
+pub use task_builder::TaskBuilder;
+pub use task_dump::{TaskInfo, TaskState};
 pub use yield_now::{YieldNow, yield_now};
 
 /// The README's examples, compiled and run as doc tests.
