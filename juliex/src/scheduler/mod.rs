@@ -60,8 +60,9 @@ pub(crate) struct Shared {
     /// read-mostly fields around it.
     pub(crate) idle: CachePadded<Idle>,
     registry: Registry,
-    /// One per worker, each on a cache line of its own, written only by its worker.
-    pub(crate) counters: Box<[CachePadded<WorkerCounters>]>,
+    /// One per worker, each on a cache line of its own, written only by its worker (which
+    /// holds a clone, to reach its own without indexing).
+    pub(crate) counters: Box<[Arc<CachePadded<WorkerCounters>>]>,
     /// Tasks spawned from threads that are not workers (already a shared path: the
     /// injector).
     remote_spawns: CachePadded<AtomicU64>,
@@ -96,7 +97,7 @@ impl Shared {
             signals: signals.into(),
             idle: CachePadded::new(Idle::new(workers)),
             registry: Registry::new(workers),
-            counters: (0..workers).map(|_| CachePadded::default()).collect(),
+            counters: (0..workers).map(|_| Arc::default()).collect(),
             remote_spawns: CachePadded::new(AtomicU64::new(0)),
             clock: Clock::new(),
             park: Mutex::new(park),
@@ -129,42 +130,37 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, remote) = context::with_worker(self, |local| {
-            let spawned_ms = match local {
-                Some(_) => self.clock.coarse_ms(),
-                // Nobody advances the clock of an idle pool: read the real one.
-                None if self.idle.none_awake() => self.clock.advance(),
-                None => self.clock.coarse_ms(),
-            };
-            let named = name.is_some();
-            let meta = TaskMeta::new(location, name, spawned_ms);
-            let (notified, handle) = task::new_task(future, self.clone(), meta);
-            if self.is_shutdown() {
-                // The task never runs: dropping its only queue entry cancels it.
-                return (handle, Err(notified));
+        // Nobody advances the clock of an idle pool: then read the real one.
+        let spawned_ms = if self.idle.none_awake() {
+            self.clock.advance()
+        } else {
+            self.clock.coarse_ms()
+        };
+        let named = name.is_some();
+        let meta = TaskMeta::new(location, name, spawned_ms);
+        let (notified, handle) = task::new_task(future, self.clone(), meta);
+        if self.is_shutdown() {
+            // The task never runs: dropping its only queue entry cancels it.
+            drop(notified);
+            return handle;
+        }
+        // A named task is listed from its spawn on.
+        if named && let Err(rejected) = self.register(notified.task_ref()) {
+            drop(rejected);
+            drop(notified);
+            return handle;
+        }
+        let remote = context::with_worker(self, |local| match local {
+            Some(local) => {
+                local.counters.spawned.bump();
+                local.push(notified, self);
+                None
             }
-            // A named task is listed from its spawn on.
-            if named && let Err(rejected) = self.register(notified.task_ref()) {
-                drop(rejected);
-                return (handle, Err(notified));
-            }
-            match local {
-                Some(local) => {
-                    self.counters[local.index].spawned.bump();
-                    local.push(notified, self);
-                    (handle, Ok(None))
-                }
-                None => (handle, Ok(Some(notified))),
-            }
+            None => Some(notified),
         });
-        match remote {
-            Ok(None) => {}
-            Ok(Some(notified)) => {
-                self.remote_spawns.fetch_add(1, Relaxed);
-                self.push_remote(notified);
-            }
-            // Dropped outside the context's borrow: cancelling runs the future's destructor.
-            Err(cancelled) => drop(cancelled),
+        if let Some(notified) = remote {
+            self.remote_spawns.fetch_add(1, Relaxed);
+            self.push_remote(notified);
         }
         handle
     }

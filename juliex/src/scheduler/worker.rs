@@ -8,6 +8,7 @@ use super::local::WorkerLocal;
 use crate::park::Park;
 use crate::task::{Notified, Ran};
 use crossbeam_deque::{Steal, Worker as Deque};
+use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Parker;
 use std::hint;
 use std::rc::Rc;
@@ -41,8 +42,8 @@ struct Worker {
     /// This worker's clone of the park hook, dropped when the worker exits.
     hook: Option<Arc<dyn Park>>,
     parker: Parker,
-    /// This worker's index in the pool.
-    index: usize,
+    /// This worker's counters (the same as `shared.counters[index]`).
+    counters: Arc<CachePadded<WorkerCounters>>,
     /// Tasks run so far (wrapping); drives the periodic checks.
     tick: u32,
     /// Tasks run in a row from the LIFO slot.
@@ -55,7 +56,8 @@ struct Worker {
 
 /// Runs worker `index` of `shared` until the pool shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, parker: Parker) {
-    let local = WorkerLocal::new(index, queue);
+    let counters = shared.counters[index].clone();
+    let local = WorkerLocal::new(index, queue, counters.clone());
     let ctx = Rc::new(Context {
         shared: shared.clone(),
         worker: Some(local),
@@ -66,7 +68,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, par
         hook: shared.hook(),
         shared,
         parker,
-        index,
+        counters,
         tick: 0,
         lifo_runs: 0,
         searching: false,
@@ -84,12 +86,6 @@ impl Worker {
             .worker
             .as_ref()
             .expect("a worker's context has its local queue")
-    }
-
-    /// This worker's counters.
-    #[inline]
-    fn counters(&self) -> &WorkerCounters {
-        &self.shared.counters[self.index]
     }
 
     fn run(&mut self) {
@@ -121,7 +117,7 @@ impl Worker {
             }
         }
         self.tick = self.tick.wrapping_add(1);
-        let counters = &self.shared.counters[self.index];
+        let counters = &*self.counters;
         counters.begin_poll(task.meta());
         let ran = task.run();
         counters.end_poll();
@@ -171,7 +167,7 @@ impl Worker {
         let before = local.queue.len();
         let task = steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))?;
         let moved = local.queue.len().saturating_sub(before) + 1;
-        self.counters().injector_pulls.add(moved as u64);
+        self.counters.injector_pulls.add(moved as u64);
         Some(task)
     }
 
@@ -222,7 +218,7 @@ impl Worker {
     /// Turns the park hook without waiting, and takes a task it woke onto this worker.
     fn poll_hook(&mut self) -> Option<Notified> {
         let park = self.hook.as_ref()?;
-        self.counters().hook_turns.bump();
+        self.counters.hook_turns.bump();
         if !park.park(Some(Duration::ZERO)) {
             return None;
         }
@@ -241,7 +237,7 @@ impl Worker {
         if n == 1 {
             return None;
         }
-        let counters = &self.shared.counters[self.index];
+        let counters = &*self.counters;
         counters.steal_attempts.bump();
         self.rng = xorshift32(self.rng);
         let first = self.rng as usize % n;
@@ -283,7 +279,7 @@ impl Worker {
         // Pairs with the pushers' fence: either they see us asleep, or we see their work.
         fence(SeqCst);
         if !shared.is_shutdown() && !shared.has_surplus(index) {
-            let counters = &shared.counters[index];
+            let counters = &*self.counters;
             counters.parks.bump();
             self.local().parked.set(true);
             let in_hook = hook.is_some_and(|hook| {
