@@ -29,6 +29,13 @@
 //! a pool stops its workers, drops every unfinished task and lets go of the park hook.
 //!
 //! juliex never does I/O itself: it pairs with a reactor through the [`Park`] hook.
+//!
+//! # Seeing inside
+//!
+//! [`ThreadPool::metrics`] snapshots per-worker counters ([`Metrics`]);
+//! [`ThreadPool::tasks`] lists live tasks with their spawn sites ([`TaskInfo`]);
+//! [`Builder::on_slow_poll`] starts a watchdog that names a task blocking its worker while
+//! it blocks ([`SlowPoll`]); [`TaskBuilder`] names a task.
 #![deny(missing_docs)]
 // `unsafe` is allowed in one module only: `task::raw`.
 #![deny(unsafe_code)]
