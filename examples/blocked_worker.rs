@@ -38,6 +38,15 @@ fn main() {
         })
         .collect();
 
+    // Let them reach their wait, so the dump below shows them idle.
+    while pool
+        .tasks()
+        .iter()
+        .any(|t| t.state != juliex::TaskState::Idle)
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+
     // The culprit: blocks its worker for a second.
     let blocker = pool.spawn(async {
         std::thread::sleep(Duration::from_secs(1));

@@ -1,5 +1,9 @@
 //! The `blocked_worker` example runs to the end (exit 0) and its watchdog report names the
 //! line of the example that spawned the blocking task.
+//!
+//! It runs the example binary that `cargo test -p examples` builds alongside; with a
+//! `--test blocked_worker` filter cargo does not rebuild examples, so build it first
+//! (`cargo build -p examples --example blocked_worker`) when running this file alone.
 
 use std::path::PathBuf;
 use std::process::Command;
