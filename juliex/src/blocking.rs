@@ -12,7 +12,8 @@
 //!
 //! Shutdown cancels queued jobs and waits for running ones to return.
 
-use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use crate::metrics::BlockingMetrics;
+use crate::task::{self, JoinHandle, Notified, Schedule, TaskMeta, TaskRef};
 use crate::threads::ThreadConfig;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -109,15 +110,28 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(&self, meta: TaskMeta, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (notified, handle) =
-            task::new_task(BlockingTask(Some(f)), BlockingSchedule(self.inner.clone()));
+        let (notified, handle) = task::new_task(
+            BlockingTask(Some(f)),
+            BlockingSchedule(self.inner.clone()),
+            meta,
+        );
         self.inner.push(notified);
         handle
+    }
+
+    /// Busy and idle threads and queued jobs, read under the lock.
+    pub(crate) fn metrics(&self) -> BlockingMetrics {
+        let state = self.inner.lock();
+        BlockingMetrics {
+            busy_threads: state.threads - state.idle,
+            idle_threads: state.idle,
+            queue_depth: state.queue.len(),
+        }
     }
 
     /// Cancels queued jobs, lets idle threads exit and joins every thread.
@@ -217,7 +231,7 @@ impl Inner {
                 drop(state);
                 self.do_wake(wake);
                 // A blocking task never asks to be polled again.
-                drop(task.run());
+                let _ = task.run();
                 state = self.lock();
                 continue;
             }

@@ -3,7 +3,8 @@
 use crate::blocking::{self, BlockingPool};
 use crate::park::Park;
 use crate::pool::ThreadPool;
-use crate::scheduler::{Shared, Signal, worker};
+use crate::scheduler::{Shared, Signal, watchdog, worker};
+use crate::slow_poll::SlowPoll;
 use crate::threads::{Callback, ThreadConfig};
 use crossbeam_deque::Worker as Deque;
 use crossbeam_utils::sync::Parker;
@@ -38,6 +39,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     blocking_keep_alive: Duration,
     park: Option<Box<dyn Park>>,
+    slow_poll: Option<watchdog::Config>,
 }
 
 impl Builder {
@@ -56,6 +58,7 @@ impl Builder {
             max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
             blocking_keep_alive: blocking::DEFAULT_KEEP_ALIVE,
             park: None,
+            slow_poll: None,
         }
     }
 
@@ -176,7 +179,64 @@ impl Builder {
         self
     }
 
-    /// Starts the pool's worker threads.
+    /// Starts a watchdog thread that reports every poll running longer than `threshold`
+    /// to `callback`: once while it still runs (so a task stuck in a loop or a blocking
+    /// call is named while it blocks its worker), and once when it returns, with the total
+    /// time. Each report names the task (id, name, spawn location), the worker, and the
+    /// time so far. Off by default; [`SlowPoll::eprint`] is a ready-made callback that
+    /// writes to stderr.
+    ///
+    /// The workers pay nothing extra for it: every poll stores the task's id in a slot of
+    /// the worker's own (also without a watchdog, for [`ThreadPool::tasks`]); the watchdog
+    /// samples the slots every quarter of the threshold (at least every 100 ms), so times
+    /// are accurate to about one sampling interval. See [`SlowPoll`].
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let reports = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = reports.clone();
+    /// let pool = juliex::ThreadPool::builder()
+    ///     .worker_threads(1)
+    ///     .on_slow_poll(Duration::from_millis(50), move |slow: &juliex::SlowPoll| {
+    ///         seen.lock().unwrap().push(slow.clone());
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let line = line!() + 1;
+    /// let blocker = pool.spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+    /// pool.block_on(blocker).unwrap();
+    /// # let start = std::time::Instant::now();
+    /// # while reports.lock().unwrap().len() < 2 && start.elapsed() < Duration::from_secs(60) {
+    /// #     std::thread::sleep(Duration::from_millis(5));
+    /// # }
+    /// let reports = reports.lock().unwrap();
+    /// assert_eq!(reports.len(), 2, "one report while it blocks, one when it returns");
+    /// assert!(!reports[0].finished && reports[1].finished);
+    /// assert_eq!(reports[0].location.line(), line);
+    /// ```
+    ///
+    /// # Panics
+    /// If `threshold` is zero.
+    #[track_caller]
+    pub fn on_slow_poll(
+        mut self,
+        threshold: Duration,
+        callback: impl Fn(&SlowPoll) + Send + Sync + 'static,
+    ) -> Self {
+        assert!(
+            !threshold.is_zero(),
+            "a slow-poll threshold of zero would report every poll: pass a duration such as 100 ms"
+        );
+        self.slow_poll = Some(watchdog::Config {
+            threshold,
+            callback: Arc::new(callback),
+        });
+        self
+    }
+
+    /// Starts the pool's worker threads (and the watchdog, if asked for).
     ///
     /// # Errors
     /// If a thread cannot be started; the threads started so far are stopped.
@@ -214,6 +274,13 @@ impl Builder {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(handle);
         }
+        if let Some(config) = self.slow_poll {
+            let handle = watchdog::start(shared.clone(), config)?;
+            *shared
+                .watchdog
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        }
         Ok(pool)
     }
 }
@@ -226,6 +293,10 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("blocking_keep_alive", &self.blocking_keep_alive)
             .field("park_hook", &self.park.is_some())
+            .field(
+                "slow_poll_threshold",
+                &self.slow_poll.as_ref().map(|c| c.threshold),
+            )
             .finish_non_exhaustive()
     }
 }

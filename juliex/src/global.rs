@@ -5,7 +5,8 @@ use crate::pool::ThreadPool;
 use crate::scheduler::context;
 use crate::task::JoinHandle;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
 
 fn global() -> &'static ThreadPool {
     static GLOBAL: OnceLock<ThreadPool> = OnceLock::new();
@@ -15,18 +16,36 @@ fn global() -> &'static ThreadPool {
 /// Spawns `future` on the current pool: the one whose task or
 /// [`block_on`](ThreadPool::block_on) is running on this thread, otherwise the global pool.
 ///
+/// The call site is recorded as the task's spawn location (see
+/// [`ThreadPool::tasks`](crate::ThreadPool::tasks)); [`TaskBuilder`](crate::TaskBuilder)
+/// also gives it a name.
+///
 /// ```
 /// let handle = juliex::spawn(async { "hello" });
 /// assert_eq!(juliex::block_on(handle).unwrap(), "hello");
 /// ```
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_at(future, Location::caller(), None)
+}
+
+/// [`spawn`] with the spawn location and name given.
+pub(crate) fn spawn_at<F>(
+    future: F,
+    location: &'static Location<'static>,
+    name: Option<Arc<str>>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     match context::current_pool() {
-        Some(shared) => shared.spawn(future),
-        None => global().spawn(future),
+        Some(shared) => shared.spawn(future, location, name),
+        None => global().shared().spawn(future, location, name),
     }
 }
 
@@ -37,14 +56,15 @@ where
 /// let handle = juliex::spawn_blocking(|| std::fs::metadata(".").is_ok());
 /// assert!(juliex::block_on(handle).unwrap());
 /// ```
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     match context::current_pool() {
-        Some(shared) => shared.spawn_blocking(f),
-        None => global().spawn_blocking(f),
+        Some(shared) => shared.spawn_blocking(f, Location::caller()),
+        None => global().shared().spawn_blocking(f, Location::caller()),
     }
 }
 

@@ -29,6 +29,13 @@
 //! a pool stops its workers, drops every unfinished task and lets go of the park hook.
 //!
 //! juliex never does I/O itself: it pairs with a reactor through the [`Park`] hook.
+//!
+//! # Seeing inside
+//!
+//! [`ThreadPool::metrics`] snapshots per-worker counters ([`Metrics`]);
+//! [`ThreadPool::tasks`] lists live tasks with their spawn sites ([`TaskInfo`]);
+//! [`Builder::on_slow_poll`] starts a watchdog that names a task blocking its worker while
+//! it blocks ([`SlowPoll`]); [`TaskBuilder`] names a task.
 #![deny(missing_docs)]
 // `unsafe` is allowed in one module only: `task::raw`.
 #![deny(unsafe_code)]
@@ -37,11 +44,15 @@ mod blocking;
 mod builder;
 mod current_thread;
 mod global;
+mod metrics;
 mod park;
 mod pool;
 mod scheduler;
+mod slow_poll;
 mod sync;
 mod task;
+mod task_builder;
+mod task_dump;
 mod threads;
 mod yield_now;
 
@@ -52,9 +63,13 @@ pub mod loom_harness;
 
 pub use builder::Builder;
 pub use global::{block_on, spawn, spawn_blocking};
+pub use metrics::{BlockingMetrics, Metrics, WorkerMetrics};
 pub use park::Park;
 pub use pool::ThreadPool;
-pub use task::{JoinError, JoinHandle};
+pub use slow_poll::SlowPoll;
+pub use task::{JoinError, JoinHandle, TaskId};
+pub use task_builder::TaskBuilder;
+pub use task_dump::{TaskInfo, TaskState};
 pub use yield_now::{YieldNow, yield_now};
 
 /// The README's examples, compiled and run as doc tests.

@@ -1,10 +1,11 @@
 //! A minimal single-queue scheduler for model-checking the task state machine with loom.
 //! Only compiled under `--cfg loom`; not part of the public API.
 
-use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use crate::task::{self, JoinHandle, Notified, Ran, Schedule, TaskMeta, TaskRef};
 use loom::sync::{Arc, Mutex};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 
 /// A run queue plus a registry of live tasks, like a pool's, without threads.
 #[derive(Clone, Default)]
@@ -40,14 +41,46 @@ impl Harness {
     }
 
     /// Spawns `future` (queued once).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (notified, handle) = task::new_task(future, self.0.clone());
+        let meta = TaskMeta::new(Location::caller(), None, 0);
+        let (notified, handle) = task::new_task(future, self.0.clone(), meta);
         self.0.schedule(notified);
         handle
+    }
+
+    /// Spawns `future` registered from the start, as a pool does with a named task.
+    #[track_caller]
+    pub fn spawn_registered<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = TaskMeta::new(Location::caller(), Some("named".into()), 0);
+        let (notified, handle) = task::new_task(future, self.0.clone(), meta);
+        if let Err(rejected) = self.0.register(notified.task_ref()) {
+            drop(rejected);
+        }
+        self.0.schedule(notified);
+        handle
+    }
+
+    /// What a task dump sees of every registered task: (running, polls), read under the
+    /// registry's lock as the pool's dump does.
+    pub fn dump(&self) -> Vec<(bool, u64)> {
+        let registry = self.0.registry.lock().unwrap();
+        registry
+            .iter()
+            .flatten()
+            .map(|task| {
+                let (state, polls) = task.progress();
+                (state.is_running(), polls)
+            })
+            .collect()
     }
 
     /// Runs one queued task, if any; returns whether there was one.
@@ -55,7 +88,7 @@ impl Harness {
         let task = self.0.queue.lock().unwrap().pop_front();
         match task {
             Some(task) => {
-                if let Some(again) = task.run() {
+                if let Ran::Again(again) = task.run() {
                     self.0.schedule(again);
                 }
                 true

@@ -1,12 +1,15 @@
 //! The thread pool handle.
 
 use crate::builder::Builder;
+use crate::metrics::Metrics;
 use crate::scheduler::Shared;
 use crate::scheduler::context::{self, Context};
 use crate::task::JoinHandle;
+use crate::task_dump::TaskInfo;
 use futures_task::{FutureObj, Spawn, SpawnError};
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -67,30 +70,32 @@ impl ThreadPool {
         ThreadPool { shared }
     }
 
-    /// The shared state, for unit tests.
-    #[cfg(test)]
+    /// The shared state.
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
 
     /// Runs `future` on the pool. On a worker of this pool it is queued locally (it runs
     /// next); from anywhere else it goes through the global queue. After shutdown the task
-    /// is dropped and its handle reports it cancelled.
+    /// is dropped and its handle reports it cancelled. The call site is recorded as the
+    /// task's spawn location.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future)
+        self.shared.spawn(future, Location::caller(), None)
     }
 
     /// Runs the blocking closure `f` on the pool's blocking threads.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.spawn_blocking(f)
+        self.shared.spawn_blocking(f, Location::caller())
     }
 
     /// Runs `future` to completion on the current thread. While it runs,
@@ -138,6 +143,33 @@ impl ThreadPool {
     pub fn idle_tasks(&self) -> usize {
         self.shared.idle_tasks()
     }
+
+    /// A snapshot of the pool's counters: per worker (polls, steals, injector pulls, parks,
+    /// park-hook turns, queue depth) and for the pool (tasks spawned and alive, injector
+    /// depth, blocking threads). Cheap: it reads a few words per worker and locks the
+    /// registry's shards and the blocking pool's queue briefly. See [`Metrics`] for what
+    /// each number means and how consistent a snapshot is.
+    ///
+    /// ```
+    /// let pool = juliex::ThreadPool::builder().worker_threads(2).build().unwrap();
+    /// pool.block_on(pool.spawn(async {})).unwrap();
+    /// let m = pool.metrics();
+    /// assert_eq!(m.tasks_spawned, 1);
+    /// println!("{m}");
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        self.shared.metrics()
+    }
+
+    /// Lists the pool's live tasks: id, name, spawn location, state, polls and age. It
+    /// locks the registry's shards one at a time, briefly, and never stops the workers. See
+    /// [`TaskInfo`] for an example and [`crate::TaskState`] for the states; which tasks are
+    /// listed: every task that has waited at least once, every named task, and every task
+    /// being polled now (an unnamed task queued for its first poll is counted by
+    /// [`Metrics::tasks_alive`] but not listed).
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.shared.tasks()
+    }
 }
 
 impl Default for ThreadPool {
@@ -161,9 +193,10 @@ impl fmt::Debug for ThreadPool {
 /// Spawns detached tasks (for code written against `futures::task::Spawn`). Also usable
 /// through `&ThreadPool`.
 impl Spawn for ThreadPool {
+    #[track_caller]
     fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
         self.status()?;
-        drop(self.shared.spawn(future));
+        drop(self.shared.spawn(future, Location::caller(), None));
         Ok(())
     }
 

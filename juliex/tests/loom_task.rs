@@ -304,3 +304,32 @@ fn a_future_panicking_on_drop_after_ready_is_reported_while_the_handle_waits() {
         harness.shutdown();
     });
 }
+
+/// A task registered at spawn (as a named task is), listed by a task dump on another
+/// thread while it is polled, woken and completed: the dump reads only a live task, and the
+/// registry's extra reference is released exactly once (loom reports a leak otherwise).
+#[test]
+fn a_dump_races_a_task_registered_at_spawn() {
+    loom::model(|| {
+        let harness = Harness::new();
+        let signal = Arc::new(Signal::default());
+        let handle = harness.spawn_registered(Signal::wait(signal.clone()));
+        let (h, s) = (harness.clone(), signal.clone());
+        let th = thread::spawn(move || {
+            for (_running, polls) in h.dump() {
+                assert!(polls <= 2, "polled at most twice: {polls}");
+            }
+            s.set();
+        });
+        harness.run_all();
+        th.join().unwrap();
+        harness.run_all();
+        assert!(handle.is_finished());
+        assert!(
+            harness.dump().is_empty(),
+            "a completed task leaves the registry"
+        );
+        drop(handle);
+        harness.shutdown();
+    });
+}

@@ -95,6 +95,13 @@ impl Idle {
         awake(self.state.load(Relaxed)) > 1
     }
 
+    /// True if every worker sleeps (a stale answer is harmless: callers only use it to
+    /// decide whether to read the real clock).
+    #[inline]
+    pub(crate) fn none_awake(&self) -> bool {
+        awake(self.state.load(Relaxed)) == 0
+    }
+
     /// Picks a sleeper to wake and counts it as awake and searching. `prefer` says which
     /// sleepers are cheaper to wake (e.g. not the one waiting in the park hook).
     pub(crate) fn wake_one(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {

@@ -2,15 +2,20 @@
 //! steal from.
 
 use super::Shared;
+use super::counters::WorkerCounters;
 use crate::task::Notified;
 use crossbeam_deque::Worker as Deque;
+use crossbeam_utils::CachePadded;
 use std::cell::Cell;
+use std::sync::Arc;
 
 /// The part of a worker that lives in its thread's context, so that wakers and `spawn` on
 /// that thread can reach it.
 pub(crate) struct WorkerLocal {
     /// This worker's index in the pool.
     pub(crate) index: usize,
+    /// This worker's counters (also in `Shared::counters`), for spawns on this thread.
+    pub(crate) counters: Arc<CachePadded<WorkerCounters>>,
     /// Tasks for this worker; the front is stealable.
     pub(crate) queue: Deque<Notified>,
     /// The task to run next: the most recently spawned or woken one, for message-passing
@@ -22,9 +27,14 @@ pub(crate) struct WorkerLocal {
 }
 
 impl WorkerLocal {
-    pub(crate) fn new(index: usize, queue: Deque<Notified>) -> Self {
+    pub(crate) fn new(
+        index: usize,
+        queue: Deque<Notified>,
+        counters: Arc<CachePadded<WorkerCounters>>,
+    ) -> Self {
         WorkerLocal {
             index,
+            counters,
             queue,
             lifo: Cell::new(None),
             parked: Cell::new(false),

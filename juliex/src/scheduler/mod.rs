@@ -11,16 +11,23 @@
 //! most 3 times in a row, so it cannot starve the queue behind it), the local queue, the
 //! injector, then (as one of the bounded searchers) other workers' queues, half at a time.
 
+pub(crate) mod clock;
 pub(crate) mod context;
+pub(crate) mod counters;
 pub(crate) mod idle;
 pub(crate) mod local;
 pub(crate) mod registry;
+pub(crate) mod watchdog;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
+use crate::metrics::{Metrics, WorkerMetrics};
 use crate::park::Park;
-use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use crate::task::{self, JoinHandle, Notified, Schedule, TaskMeta, TaskRef};
+use crate::task_dump::{TaskInfo, TaskState};
+use clock::Clock;
 use context::Context;
+use counters::WorkerCounters;
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Unparker;
@@ -29,8 +36,9 @@ use registry::Registry;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*, fence};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
@@ -52,6 +60,14 @@ pub(crate) struct Shared {
     /// read-mostly fields around it.
     pub(crate) idle: CachePadded<Idle>,
     registry: Registry,
+    /// One per worker, each on a cache line of its own, written only by its worker (which
+    /// holds a clone, to reach its own without indexing).
+    pub(crate) counters: Box<[Arc<CachePadded<WorkerCounters>>]>,
+    /// Tasks spawned from threads that are not workers (already a shared path: the
+    /// injector).
+    remote_spawns: CachePadded<AtomicU64>,
+    /// Milliseconds since the pool started, to date spawns and polls.
+    pub(crate) clock: Clock,
     /// The park hook, taken out at shutdown: it typically holds a reactor's driver, which
     /// must detach when the pool is gone, however long its handles and wakers live. Workers
     /// keep their own clone (no lock on their paths); this one serves wake-ups from other
@@ -60,6 +76,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     pub(crate) blocking: BlockingPool,
     pub(crate) threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// The slow-poll watchdog's thread, if one was asked for; joined at shutdown.
+    pub(crate) watchdog: Mutex<Option<thread::JoinHandle<()>>>,
     /// Rounds that searching workers spun without finding work (unit tests count them).
     #[cfg(test)]
     pub(crate) spin_rounds: AtomicUsize,
@@ -79,10 +97,14 @@ impl Shared {
             signals: signals.into(),
             idle: CachePadded::new(Idle::new(workers)),
             registry: Registry::new(workers),
+            counters: (0..workers).map(|_| Arc::default()).collect(),
+            remote_spawns: CachePadded::new(AtomicU64::new(0)),
+            clock: Clock::new(),
             park: Mutex::new(park),
             shutdown: AtomicBool::new(false),
             blocking,
             threads: Mutex::new(Vec::new()),
+            watchdog: Mutex::new(None),
             #[cfg(test)]
             spin_rounds: AtomicUsize::new(0),
         }
@@ -97,25 +119,59 @@ impl Shared {
         self.shutdown.load(Acquire)
     }
 
-    /// Spawns `future` on this pool.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    /// Spawns `future` on this pool; `location` is where the user called spawn.
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        location: &'static Location<'static>,
+        name: Option<Arc<str>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (notified, handle) = task::new_task(future, self.clone());
+        // Nobody advances the clock of an idle pool: then read the real one.
+        let spawned_ms = if self.idle.none_awake() {
+            self.clock.advance()
+        } else {
+            self.clock.coarse_ms()
+        };
+        let named = name.is_some();
+        let meta = TaskMeta::new(location, name, spawned_ms);
+        let (notified, handle) = task::new_task(future, self.clone(), meta);
         if self.is_shutdown() {
             // The task never runs: dropping its only queue entry cancels it.
             drop(notified);
-        } else {
-            self.schedule(notified);
+            return handle;
+        }
+        // A named task is listed from its spawn on.
+        if named && let Err(rejected) = self.register(notified.task_ref()) {
+            drop(rejected);
+            drop(notified);
+            return handle;
+        }
+        let remote = context::with_worker(self, |local| match local {
+            Some(local) => {
+                local.counters.spawned.bump();
+                local.push(notified, self);
+                None
+            }
+            None => Some(notified),
+        });
+        if let Some(notified) = remote {
+            self.remote_spawns.fetch_add(1, Relaxed);
+            self.push_remote(notified);
         }
         handle
     }
 
     /// Runs the blocking closure `f` on this pool's blocking threads, with this pool as the
     /// current one (so that `juliex::spawn` inside `f` spawns here).
-    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F) -> JoinHandle<R>
+    pub(crate) fn spawn_blocking<F, R>(
+        self: &Arc<Self>,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -124,7 +180,8 @@ impl Shared {
         // that runs (shutdown waits for them), so the upgrade fails only in a job that
         // outlives a shutdown called from inside it.
         let pool = Arc::downgrade(self);
-        self.blocking.spawn(move || {
+        let meta = TaskMeta::new(location, None, self.clock.coarse_ms());
+        self.blocking.spawn(meta, move || {
             let _guard = pool.upgrade().map(|shared| {
                 context::enter(Rc::new(Context {
                     shared,
@@ -255,6 +312,18 @@ impl Shared {
             task.shutdown();
         }
         self.blocking.shutdown();
+        let watchdog = self
+            .watchdog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(watchdog) = watchdog {
+            // It sees the shutdown flag when it wakes.
+            watchdog.thread().unpark();
+            if watchdog.thread().id() != me {
+                let _ = watchdog.join();
+            }
+        }
         // The workers have exited, dropping their clones (except one that runs this
         // shutdown, which drops its clone when it exits); a wake-up racing with us may hold
         // another for the length of its `unpark` call. Dropped outside the lock: it is user
@@ -270,6 +339,110 @@ impl Shared {
     /// Number of tasks waiting to be woken (registered).
     pub(crate) fn idle_tasks(&self) -> usize {
         self.registry.len()
+    }
+
+    /// A snapshot of the counters (see [`Metrics`]).
+    pub(crate) fn metrics(&self) -> Metrics {
+        let workers: Vec<WorkerMetrics> = self
+            .counters
+            .iter()
+            .zip(self.stealers.iter())
+            .map(|(c, stealer)| WorkerMetrics {
+                polls: c.polls(),
+                completed: c.completed.get(),
+                spawned: c.spawned.get(),
+                stolen: c.stolen.get(),
+                steal_attempts: c.steal_attempts.get(),
+                injector_pulls: c.injector_pulls.get(),
+                parks: c.parks.get(),
+                park_hook_turns: c.hook_turns.get(),
+                local_queue_depth: stealer.len(),
+            })
+            .collect();
+        let spawned =
+            self.remote_spawns.load(Relaxed) + workers.iter().map(|w| w.spawned).sum::<u64>();
+        let completed: u64 = workers.iter().map(|w| w.completed).sum();
+        Metrics {
+            workers,
+            tasks_spawned: spawned,
+            // Before shutdown every task completes on a worker; shutdown drops the rest.
+            tasks_alive: if self.is_shutdown() {
+                0
+            } else {
+                spawned.saturating_sub(completed)
+            },
+            tasks_registered: self.registry.len(),
+            injector_depth: self.injector.len(),
+            blocking: self.blocking.metrics(),
+        }
+    }
+
+    /// The live tasks (see [`crate::task_dump`]).
+    pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
+        // The polls in progress first: a task seen running is listed with its worker.
+        let now_ms = self.clock.advance();
+        let running: Vec<(usize, counters::CurrentPoll)> = self
+            .counters
+            .iter()
+            .enumerate()
+            .filter_map(|(w, c)| Some((w, c.current()?)))
+            .collect();
+        let age =
+            |spawned_ms: u64| std::time::Duration::from_millis(now_ms.saturating_sub(spawned_ms));
+        let mut tasks = Vec::new();
+        self.registry.for_each(|task| {
+            let meta = task.meta();
+            let (state, polls) = task.progress();
+            let state = if state.is_complete() {
+                TaskState::Finished
+            } else if state.is_running() {
+                TaskState::Running
+            } else if state.is_scheduled() {
+                TaskState::Scheduled
+            } else {
+                TaskState::Idle
+            };
+            let worker = running
+                .iter()
+                .find(|(_, p)| p.id == meta.id)
+                .map(|(w, _)| *w);
+            tasks.push(TaskInfo {
+                id: meta.id,
+                name: meta.name.clone(),
+                location: meta.location,
+                state,
+                worker,
+                polls,
+                age: age(meta.spawned_ms),
+            });
+        });
+        // Polls of tasks the registry does not hold yet: unnamed tasks in their first poll.
+        for (worker, poll) in running {
+            if !tasks.iter().any(|t| t.id == poll.id) {
+                tasks.push(TaskInfo {
+                    id: poll.id,
+                    name: None,
+                    location: poll.location,
+                    state: TaskState::Running,
+                    worker: Some(worker),
+                    polls: 1,
+                    age: age(poll.spawned_ms),
+                });
+            }
+        }
+        tasks.sort_by_key(|t| t.id);
+        tasks
+    }
+
+    /// The name of task `id`, if it is registered (every named task is, while it lives).
+    pub(crate) fn task_name(&self, id: task::TaskId) -> Option<Arc<str>> {
+        let mut name = None;
+        self.registry.for_each(|task| {
+            if task.meta().id == id {
+                name = task.meta().name.clone();
+            }
+        });
+        name
     }
 }
 

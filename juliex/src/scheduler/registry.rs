@@ -1,9 +1,11 @@
 //! The registry of idle tasks, so that shutdown can drop every unfinished future even when
-//! nothing else can reach it (a task waiting on a waker held by another waiting task).
+//! nothing else can reach it (a task waiting on a waker held by another waiting task), and
+//! so that the task dump can list them.
 //!
 //! A task is registered the first time it returns `Pending` (before that it is always in a
-//! run queue or running, where shutdown finds it) and removed when it completes, so tasks
-//! that finish in one poll never come here. It is a sharded slab of task references; each
+//! run queue or running, where shutdown finds it), or at spawn if it has a name (so the
+//! dump lists it from the start), and removed when it completes, so unnamed tasks that
+//! finish in one poll never come here. It is a sharded slab of task references; each
 //! shard is a `Mutex`, and workers register into their own shard, so the lock is almost
 //! never contended.
 
@@ -89,7 +91,16 @@ impl Registry {
         tasks
     }
 
-    /// Number of registered tasks (tests and `Debug`).
+    /// Calls `f` with every registered task, one shard locked at a time. `f` runs under the
+    /// shard's lock: it must only copy facts out of the task (no user code, no waking).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&TaskRef)) {
+        for shard in 0..self.shards.len() {
+            let guard = self.lock(shard);
+            guard.slots.iter().flatten().for_each(&mut f);
+        }
+    }
+
+    /// Number of registered tasks (tests, metrics and `Debug`).
     pub(crate) fn len(&self) -> usize {
         (0..self.shards.len())
             .map(|s| {

@@ -3,10 +3,12 @@
 
 use super::Shared;
 use super::context::{self, Context};
+use super::counters::WorkerCounters;
 use super::local::WorkerLocal;
 use crate::park::Park;
-use crate::task::Notified;
+use crate::task::{Notified, Ran};
 use crossbeam_deque::{Steal, Worker as Deque};
+use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Parker;
 use std::hint;
 use std::rc::Rc;
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 /// allocations across workers, which costs false sharing.)
 const INJECTOR_INTERVAL: u32 = 61;
 /// Every this many tasks a busy worker turns the park hook with a zero timeout, so that I/O
-/// is never starved by a long queue.
+/// is never starved by a long queue, and advances the pool's coarse clock.
 const HOOK_INTERVAL: u32 = 61;
 /// At most this many tasks run in a row from the LIFO slot; then the slot's task goes to
 /// the back of the queue, so ping-ponging tasks cannot starve the queue behind them.
@@ -40,6 +42,8 @@ struct Worker {
     /// This worker's clone of the park hook, dropped when the worker exits.
     hook: Option<Arc<dyn Park>>,
     parker: Parker,
+    /// This worker's counters (the same as `shared.counters[index]`).
+    counters: Arc<CachePadded<WorkerCounters>>,
     /// Tasks run so far (wrapping); drives the periodic checks.
     tick: u32,
     /// Tasks run in a row from the LIFO slot.
@@ -52,7 +56,8 @@ struct Worker {
 
 /// Runs worker `index` of `shared` until the pool shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, parker: Parker) {
-    let local = WorkerLocal::new(index, queue);
+    let counters = shared.counters[index].clone();
+    let local = WorkerLocal::new(index, queue, counters.clone());
     let ctx = Rc::new(Context {
         shared: shared.clone(),
         worker: Some(local),
@@ -63,6 +68,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Deque<Notified>, par
         hook: shared.hook(),
         shared,
         parker,
+        counters,
         tick: 0,
         lifo_runs: 0,
         searching: false,
@@ -111,13 +117,21 @@ impl Worker {
             }
         }
         self.tick = self.tick.wrapping_add(1);
-        if let Some(again) = task.run() {
-            self.local().push_back(again, &self.shared);
+        let counters = &*self.counters;
+        counters.begin_poll(task.meta());
+        let ran = task.run();
+        counters.end_poll();
+        match ran {
+            Ran::Idle => {}
+            Ran::Again(again) => self.local().push_back(again, &self.shared),
+            Ran::Completed => counters.completed.bump(),
         }
-        if self.tick.is_multiple_of(HOOK_INTERVAL)
-            && let Some(park) = &self.hook
-        {
-            park.park(Some(Duration::ZERO));
+        if self.tick.is_multiple_of(HOOK_INTERVAL) {
+            self.shared.clock.advance();
+            if let Some(park) = &self.hook {
+                counters.hook_turns.bump();
+                park.park(Some(Duration::ZERO));
+            }
         }
     }
 
@@ -126,8 +140,7 @@ impl Worker {
         let local = self.ctx.worker.as_ref()?;
         if self.tick.is_multiple_of(INJECTOR_INTERVAL)
             && !self.shared.injector.is_empty()
-            && let Some(task) =
-                steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))
+            && let Some(task) = self.pull_injector(local)
         {
             return Some(task);
         }
@@ -143,7 +156,19 @@ impl Worker {
         if let Some(task) = local.queue.pop() {
             return Some(task);
         }
-        steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))
+        self.pull_injector(local)
+    }
+
+    /// Takes a batch from the injector into the local queue, and its first task.
+    fn pull_injector(&self, local: &WorkerLocal) -> Option<Notified> {
+        if self.shared.injector.is_empty() {
+            return None;
+        }
+        let before = local.queue.len();
+        let task = steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue))?;
+        let moved = local.queue.len().saturating_sub(before) + 1;
+        self.counters.injector_pulls.add(moved as u64);
+        Some(task)
     }
 
     /// Looks for work elsewhere, as one of the bounded number of searchers: once, then for a
@@ -160,6 +185,7 @@ impl Worker {
             self.searching = true;
         }
         let start = Instant::now();
+        self.shared.clock.advance_to(start);
         let mut round = 0u32;
         loop {
             if round.is_multiple_of(8)
@@ -192,6 +218,7 @@ impl Worker {
     /// Turns the park hook without waiting, and takes a task it woke onto this worker.
     fn poll_hook(&mut self) -> Option<Notified> {
         let park = self.hook.as_ref()?;
+        self.counters.hook_turns.bump();
         if !park.park(Some(Duration::ZERO)) {
             return None;
         }
@@ -203,10 +230,15 @@ impl Worker {
     /// taking about half of what is found.
     fn steal(&mut self) -> Option<Notified> {
         let local = self.ctx.worker.as_ref()?;
-        if let Some(task) = steal_loop(|| self.shared.injector.steal_batch_and_pop(&local.queue)) {
+        if let Some(task) = self.pull_injector(local) {
             return Some(task);
         }
         let n = self.shared.stealers.len();
+        if n == 1 {
+            return None;
+        }
+        let counters = &*self.counters;
+        counters.steal_attempts.bump();
         self.rng = xorshift32(self.rng);
         let first = self.rng as usize % n;
         for i in 0..n {
@@ -219,9 +251,12 @@ impl Worker {
             if len == 0 {
                 continue;
             }
+            let before = local.queue.len();
             if let Some(task) =
                 steal_loop(|| stealer.steal_batch_with_limit_and_pop(&local.queue, len / 2 + 1))
             {
+                let moved = local.queue.len().saturating_sub(before) + 1;
+                counters.stolen.add(moved as u64);
                 return Some(task);
             }
         }
@@ -244,13 +279,19 @@ impl Worker {
         // Pairs with the pushers' fence: either they see us asleep, or we see their work.
         fence(SeqCst);
         if !shared.is_shutdown() && !shared.has_surplus(index) {
+            let counters = &*self.counters;
+            counters.parks.bump();
             self.local().parked.set(true);
-            let in_hook = hook.is_some_and(|hook| hook.park(None));
+            let in_hook = hook.is_some_and(|hook| {
+                counters.hook_turns.bump();
+                hook.park(None)
+            });
             if !in_hook {
                 signal.in_hook.store(false, SeqCst);
                 self.parker.park();
             }
             self.local().parked.set(false);
+            shared.clock.advance();
         }
         signal.in_hook.store(false, SeqCst);
         self.searching = shared.idle.unpark(index);

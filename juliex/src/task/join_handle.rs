@@ -44,6 +44,12 @@ impl<T> JoinHandle<T> {
         self.raw.abort();
     }
 
+    /// The task's id, as listed by [`ThreadPool::tasks`](crate::ThreadPool::tasks) and
+    /// named in slow-poll reports.
+    pub fn id(&self) -> crate::TaskId {
+        self.raw.id()
+    }
+
     /// True once the task has finished (returned, panicked or was cancelled), so that
     /// awaiting the handle will not wait.
     pub fn is_finished(&self) -> bool {
@@ -76,6 +82,7 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.raw.id())
             .field("state", &self.raw.snapshot())
             .finish()
     }

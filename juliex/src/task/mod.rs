@@ -5,23 +5,30 @@
 
 pub(crate) mod error;
 pub(crate) mod join_handle;
+pub(crate) mod meta;
 #[allow(unsafe_code)]
 pub(crate) mod raw;
 pub(crate) mod state;
 
 pub use error::JoinError;
 pub use join_handle::JoinHandle;
-pub(crate) use raw::{NO_KEY, Notified, Schedule, TaskRef};
+pub use meta::TaskId;
+pub(crate) use meta::TaskMeta;
+pub(crate) use raw::{NO_KEY, Notified, Ran, Schedule, TaskRef};
 
 use std::future::Future;
 
 /// Allocates a task; see [`raw::new_task`].
-pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Notified, JoinHandle<F::Output>)
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: TaskMeta,
+) -> (Notified, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let (notified, join) = raw::new_task(future, scheduler);
+    let (notified, join) = raw::new_task(future, scheduler, meta);
     (notified, JoinHandle::new(join))
 }

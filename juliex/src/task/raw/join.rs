@@ -109,6 +109,11 @@ impl<T> JoinRaw<T> {
         self.header().state.load().is_complete()
     }
 
+    /// The task's id.
+    pub(crate) fn id(&self) -> crate::task::TaskId {
+        self.header().meta.id
+    }
+
     /// The task's state, for `Debug`.
     pub(crate) fn snapshot(&self) -> Snapshot {
         self.header().state.load()

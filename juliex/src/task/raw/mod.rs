@@ -28,7 +28,8 @@ pub(crate) use join::JoinRaw;
 
 use crate::sync::UnsafeCell;
 use crate::task::error::JoinError;
-use crate::task::state::{State, ToIdle, ToRunning};
+use crate::task::meta::TaskMeta;
+use crate::task::state::{Snapshot, State, ToIdle, ToRunning};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -36,7 +37,7 @@ use std::mem::{self, ManuallyDrop, MaybeUninit};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use std::task::{Context, Poll, Waker};
 
 /// Where a task goes when it is woken, and the registry of idle tasks.
@@ -66,12 +67,19 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The join handle's waker; access is arbitrated by the `JOIN_WAKER` bit.
     awaiter: UnsafeCell<Option<Waker>>,
-    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written once, by the
+    /// Where the registry keeps this task ([`NO_KEY`] if nowhere). Written once: by the
     /// worker whose poll first returns `Pending` (inside [`Schedule::register`], while it
-    /// holds `RUNNING`); read by that poller and by whoever completes the task, which holds
-    /// `RUNNING` later. The state word's acquire/release transitions of `RUNNING` order the
-    /// write before those reads, so the field itself is relaxed.
+    /// holds `RUNNING`), or for a named task at spawn, before its `Notified` is first
+    /// queued. Read by that poller and by whoever completes the task, which holds `RUNNING`
+    /// later. The state word's acquire/release transitions of `RUNNING` (and, for the write
+    /// at spawn, the queue that hands the `Notified` over) order the write before those
+    /// reads, so the field itself is relaxed.
     registry_key: StdAtomicUsize,
+    /// Id, spawn location, name and spawn time: written at spawn, read-only afterwards.
+    meta: TaskMeta,
+    /// How many times the future was polled. Written only by the holder of `RUNNING` (a
+    /// relaxed load and store, no read-modify-write); read, relaxed, by the task dump.
+    polls: AtomicU64,
     /// Lifecycle bits and reference count.
     state: State,
 }
@@ -81,15 +89,17 @@ impl fmt::Debug for Header {
         f.debug_struct("Header")
             .field("state", &self.state)
             .field("registry_key", &self.registry_key.load(Relaxed))
+            .field("id", &self.meta.id)
+            .field("polls", &self.polls.load(Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 /// Functions monomorphized for one `Cell<F, S>`. Each takes a pointer to a live task.
 struct Vtable {
-    /// Polls (or cancels) the task; consumes one `Notified` reference. Returns the pointer
-    /// back (still owning that reference) if the task must be queued again.
-    poll: unsafe fn(NonNull<Header>) -> Option<NonNull<Header>>,
+    /// Polls (or cancels) the task; consumes one `Notified` reference, or hands it back in
+    /// [`Ran::Again`] if the task must be queued again.
+    poll: unsafe fn(NonNull<Header>) -> Ran,
     /// Hands a `Notified` (whose reference is already counted) to the scheduler.
     schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation; the reference count is zero.
@@ -135,8 +145,24 @@ struct Cell<F: Future, S> {
     _tail: [MaybeUninit<u8>; TAIL_PADDING],
 }
 
+/// What running a [`Notified`] did.
+#[derive(Debug)]
+pub(crate) enum Ran {
+    /// The future returned `Pending` (the task is idle), or another thread owned or had
+    /// finished the task and there was nothing to do.
+    Idle,
+    /// The task woke itself while running: queue it again.
+    Again(Notified),
+    /// The task completed here: its future returned, panicked or was dropped as cancelled.
+    Completed,
+}
+
 /// Allocates a task for `future`, queued once, with a join handle.
-pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Notified, JoinRaw<F::Output>)
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: TaskMeta,
+) -> (Notified, JoinRaw<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -147,6 +173,8 @@ where
             vtable: vtable::<F, S>(),
             awaiter: UnsafeCell::new(None),
             registry_key: StdAtomicUsize::new(NO_KEY),
+            meta,
+            polls: AtomicU64::new(0),
             state: State::new(),
         },
         scheduler,
@@ -226,7 +254,7 @@ unsafe fn replace_stage<F: Future, S>(
     catch_unwind(AssertUnwindSafe(move || drop(old))).err()
 }
 
-unsafe fn poll<F, S>(ptr: NonNull<Header>) -> Option<NonNull<Header>>
+unsafe fn poll<F, S>(ptr: NonNull<Header>) -> Ran
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -239,15 +267,18 @@ where
         ToRunning::Skip => {
             // SAFETY: we own the `Notified` reference and drop it here.
             unsafe { release_refs(ptr, 1) };
-            return None;
+            return Ran::Idle;
         }
         ToRunning::Cancel => {
             // SAFETY: we hold RUNNING and one reference.
             unsafe { cancel_and_complete::<F, S>(ptr, 1) };
-            return None;
+            return Ran::Completed;
         }
         ToRunning::Poll => {}
     }
+    // We hold RUNNING, so we are the only writer: no read-modify-write needed.
+    let polls = &cell.header.polls;
+    polls.store(polls.load(Relaxed) + 1, Relaxed);
     // The waker borrows our reference: no count change unless the future clones it.
     // SAFETY: `ptr` is a live task and the vtable's functions expect exactly such a pointer.
     let waker = ManuallyDrop::new(unsafe { waker::waker_ref(ptr) });
@@ -273,22 +304,22 @@ where
                     drop(rejected);
                     // SAFETY: we hold RUNNING and one reference.
                     unsafe { cancel_and_complete::<F, S>(ptr, 1) };
-                    return None;
+                    return Ran::Completed;
                 }
             }
             return match cell.header.state.transition_to_idle() {
-                ToIdle::Idle => None,
+                ToIdle::Idle => Ran::Idle,
                 ToIdle::Dealloc => {
                     // SAFETY: our reference was the last one.
                     unsafe { dealloc::<F, S>(ptr) };
-                    None
+                    Ran::Idle
                 }
                 // Our reference becomes the new `Notified`.
-                ToIdle::Reschedule => Some(ptr),
+                ToIdle::Reschedule => Ran::Again(Notified(ptr)),
                 ToIdle::Cancel => {
                     // SAFETY: we still hold RUNNING and one reference.
                     unsafe { cancel_and_complete::<F, S>(ptr, 1) };
-                    None
+                    Ran::Completed
                 }
             };
         }
@@ -313,7 +344,7 @@ where
     drop(unsafe { replace_stage::<F, S>(ptr, Stage::Finished(output)) });
     // SAFETY: we hold RUNNING and one reference.
     unsafe { complete::<F, S>(ptr, 1) };
-    None
+    Ran::Completed
 }
 
 /// Drops the future, stores "cancelled" (or the panic of the drop) and completes.
@@ -344,6 +375,11 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, refs: usize) {
     // reference is not used after that.
     let cell = unsafe { cell::<F, S>(ptr) };
     let prev = cell.header.state.transition_to_complete();
+    // Out of the registry before the join handle is woken: once a handle has the output,
+    // the task dump no longer lists the task.
+    let released = cell
+        .scheduler
+        .release(cell.header.registry_key.load(Relaxed));
     if !prev.has_join_interest() {
         // Nobody will read the output.
         // SAFETY: without join interest, the output is ours after COMPLETE.
@@ -357,9 +393,6 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>, refs: usize) {
             }
         });
     }
-    let released = cell
-        .scheduler
-        .release(cell.header.registry_key.load(Relaxed));
     let refs = refs + usize::from(released.is_some());
     // The registry's reference is released in the same decrement as ours.
     mem::forget(released);
@@ -432,18 +465,32 @@ pub(crate) struct Notified(NonNull<Header>);
 unsafe impl Send for Notified {}
 
 impl Notified {
-    /// Polls the task once (or drops its future if it was cancelled). Returns the task if it
-    /// woke itself while running and must be queued again (behind other tasks: a yield).
-    pub(crate) fn run(self) -> Option<Notified> {
+    /// Polls the task once (or drops its future if it was cancelled). Hands the task back
+    /// in [`Ran::Again`] if it woke itself while running and must be queued again (behind
+    /// other tasks: a yield).
+    pub(crate) fn run(self) -> Ran {
         let ptr = ManuallyDrop::new(self).0;
         // SAFETY: we hand our reference to `poll`, which consumes it or gives it back.
-        unsafe { (header(ptr).vtable.poll)(ptr) }.map(Notified)
+        unsafe { (header(ptr).vtable.poll)(ptr) }
     }
 
     /// The task's header (for debugging and tests).
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: our reference keeps the task alive while `self` is borrowed.
         unsafe { header(self.0) }
+    }
+
+    /// The task's id, spawn location, name and spawn time.
+    #[inline]
+    pub(crate) fn meta(&self) -> &TaskMeta {
+        &self.header().meta
+    }
+
+    /// A reference for the registry, taken before the task is first queued (a named task
+    /// is registered at spawn, so the task dump lists it before it ever runs).
+    pub(crate) fn task_ref(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef(self.0)
     }
 }
 
@@ -474,13 +521,28 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Records where the registry keeps this task. Only [`Schedule::register`] calls it,
-    /// on the thread that polls the task and holds `RUNNING`.
+    /// Records where the registry keeps this task. Only [`Schedule::register`] calls it:
+    /// on the thread that polls the task and holds `RUNNING`, or at spawn before the task
+    /// is first queued.
     pub(crate) fn set_registry_key(&self, key: usize) {
         // SAFETY: our reference keeps the task alive. Relaxed is enough: the key reaches a
         // later completer through the state word, whose release when this poller clears
         // `RUNNING` is acquired by whoever takes `RUNNING` next.
         unsafe { header(self.0) }.registry_key.store(key, Relaxed);
+    }
+
+    /// The task's id, spawn location, name and spawn time.
+    pub(crate) fn meta(&self) -> &TaskMeta {
+        // SAFETY: our reference keeps the task alive while `self` is borrowed.
+        &unsafe { header(self.0) }.meta
+    }
+
+    /// The task's state word and its number of polls so far, read (relaxed for the polls)
+    /// while the task may be running on another thread.
+    pub(crate) fn progress(&self) -> (Snapshot, u64) {
+        // SAFETY: our reference keeps the task alive while `self` is borrowed.
+        let header = unsafe { header(self.0) };
+        (header.state.load(), header.polls.load(Relaxed))
     }
 
     /// Drops the task's future as cancelled unless someone is running it, then releases the
