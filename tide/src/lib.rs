@@ -17,14 +17,19 @@
 //! - [`server`]: the HTTP/1.1 engine itself, its [`Settings`](server::Settings) (limits and
 //!   timeouts, all with safe defaults), and graceful shutdown.
 //! - [`runtime`]: the juliex pool wired to romio's reactor that tide runs on.
+//! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
 
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "fs", feature = "compression"))]
+mod accept_encoding;
 mod app;
 mod body;
 mod cookie;
 mod endpoint;
 mod error;
+#[cfg(feature = "fs")]
+pub mod fs;
 mod h1;
 pub mod middleware;
 mod panic;
