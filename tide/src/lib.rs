@@ -45,7 +45,7 @@ pub mod testing;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};
-pub use cookie::{Cookie, SameSite};
+pub use cookie::{Cookie, CookieError, SameSite};
 pub use endpoint::{BoxFuture, Endpoint};
 pub use error::{Error, Result, Status};
 pub use http::{Method, StatusCode};
