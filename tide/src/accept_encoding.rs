@@ -78,14 +78,14 @@ impl AcceptEncoding {
         own.or(self.any).unwrap_or(0)
     }
 
-    #[allow(dead_code)] // until the compression middleware uses it
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     /// The q-value the client gave the body as it is (`identity`, else `*`); `None` when it
     /// named neither, and then the body as it is does not compete with a coding it accepts.
     fn identity_q(&self) -> Option<u16> {
         self.identity.or(self.any)
     }
 
-    #[allow(dead_code)] // until the compression middleware uses it
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     /// The coding to use among `offered` (in the server's order of preference, which breaks
     /// ties): the one with the highest q-value above 0, unless the client ranked the body as
     /// it is higher.
