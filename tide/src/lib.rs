@@ -18,6 +18,7 @@
 //!   timeouts, all with safe defaults), and graceful shutdown.
 //! - [`runtime`]: the juliex pool wired to romio's reactor that tide runs on.
 //! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
+//! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
 
 #![deny(missing_docs)]
 
@@ -40,6 +41,8 @@ mod route;
 mod router;
 pub mod runtime;
 pub mod server;
+#[cfg(feature = "sessions")]
+pub mod session;
 mod settings;
 pub mod testing;
 
