@@ -19,6 +19,8 @@
 //! - [`runtime`]: the juliex pool wired to romio's reactor that tide runs on.
 //! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
 //! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
+//! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
+//! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 
 #![deny(missing_docs)]
 
@@ -33,6 +35,8 @@ mod error;
 pub mod fs;
 mod h1;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod panic;
 mod percent;
 mod request;
