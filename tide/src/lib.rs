@@ -21,6 +21,18 @@
 //! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
 //! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
+//!
+//! # Crates that need tokio
+//!
+//! tide runs on juliex and romio, not on tokio. A crate built on tokio's reactor or timers
+//! (reqwest, sqlx with its tokio runtime, `tokio::fs`, `tokio::time`) panics when a tide
+//! handler polls it: "there is no reactor running, must be called from the context of a
+//! Tokio 1.x runtime", which tide catches and answers as a `500`. The way out is to give
+//! that code a tokio context: wrap the `async` block that makes the tokio calls in
+//! `async_compat::Compat::new(..)` (async-compat runs a small tokio runtime for it), or keep
+//! a tokio runtime of your own beside tide and `spawn` the work on it, awaiting its
+//! `JoinHandle` in the handler. The `tokio_compat` example does both
+//! (`cargo run --example tokio_compat`); tide itself never depends on tokio.
 
 #![deny(missing_docs)]
 
