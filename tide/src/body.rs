@@ -58,7 +58,11 @@ pub struct Body {
 enum Kind {
     Empty,
     Full(Bytes),
-    Stream(Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>),
+    /// A stream of chunks, and its total length when the producer knows it.
+    Stream(
+        Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>,
+        Option<u64>,
+    ),
     Incoming(Incoming),
     /// The body of a response to `HEAD`: its length (if known) is announced, nothing is sent.
     Omitted(Option<u64>),
@@ -96,7 +100,31 @@ impl Body {
         B: Into<Bytes>,
     {
         Body {
-            kind: Kind::Stream(Box::pin(stream.map(|chunk| chunk.map(Into::into)))),
+            kind: Kind::Stream(Box::pin(stream.map(|chunk| chunk.map(Into::into))), None),
+        }
+    }
+
+    /// A body produced chunk by chunk whose total is `length` bytes: it is sent with a
+    /// `Content-Length` instead of chunked coding (a file, say). A stream that ends short of
+    /// `length`, or runs past it, cannot be framed: the server closes the connection after it.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    ///
+    /// let parts = [Ok::<_, std::io::Error>(Bytes::from("ab")), Ok(Bytes::from("cd"))];
+    /// let body = tide::Body::from_stream_with_length(futures_util::stream::iter(parts), 4);
+    /// assert_eq!(body.len(), Some(4));
+    /// ```
+    pub fn from_stream_with_length<S, B>(stream: S, length: u64) -> Body
+    where
+        S: Stream<Item = io::Result<B>> + Send + 'static,
+        B: Into<Bytes>,
+    {
+        Body {
+            kind: Kind::Stream(
+                Box::pin(stream.map(|chunk| chunk.map(Into::into))),
+                Some(length),
+            ),
         }
     }
 
@@ -124,7 +152,7 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
-            Kind::Stream(_) => None,
+            Kind::Stream(_, length) => *length,
             Kind::Incoming(incoming) => incoming.length,
             Kind::Omitted(length) => *length,
         }
@@ -191,7 +219,7 @@ impl Body {
                 self.kind = Kind::Empty;
                 Poll::Ready((!bytes.is_empty()).then_some(Ok(bytes)))
             }
-            Kind::Stream(stream) => stream
+            Kind::Stream(stream, _) => stream
                 .as_mut()
                 .poll_next(cx)
                 .map(|item| item.map(|r| r.map_err(BodyError::Io))),
@@ -232,7 +260,7 @@ impl fmt::Debug for Body {
         let kind = match &self.kind {
             Kind::Empty => "empty",
             Kind::Full(_) => "full",
-            Kind::Stream(_) => "stream",
+            Kind::Stream(..) => "stream",
             Kind::Incoming(_) => "incoming",
             Kind::Omitted(_) => "omitted",
         };

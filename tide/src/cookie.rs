@@ -19,11 +19,13 @@ const MAX_EXPIRES_UNIX_SECONDS: u64 = 253_402_300_799;
 /// `Cookie` header when asked, and [`Response::insert_cookie`](crate::Response::insert_cookie)
 /// and [`Response::remove_cookie`](crate::Response::remove_cookie) add `Set-Cookie` headers.
 ///
-/// - A cookie the app builds is valid, or building it panics (a programming mistake): the
-///   name is a token, the value is made of cookie octets (visible ASCII except `"`, `,`, `;`
-///   and `\`, optionally wrapped in double quotes), the path and domain hold no `;` or
-///   control characters. To store arbitrary text, use [`Cookie::encoded`], which
-///   percent-encodes it, and [`Cookie::decoded_value`] to read it back.
+/// - A cookie the app builds is valid. Its value is made of cookie octets (visible ASCII
+///   except `"`, `,`, `;` and `\`, optionally wrapped in double quotes): [`Cookie::new`]
+///   percent-encodes any other value (a form value with a space is fine), as
+///   [`Cookie::encoded`] always does, and [`Cookie::decoded_value`] reads it back;
+///   [`Cookie::try_new`] refuses it with a [`CookieError`] instead. The name must be a token
+///   and the path and domain hold no `;` or control characters: `new` and the setters panic
+///   otherwise (a programming mistake), `try_new` answers an error.
 /// - Reading a request's cookies never fails: a malformed pair (no `=`, an invalid name or
 ///   value) is skipped, and the others are still read. A cookie read from a request carries
 ///   only a name and a value (browsers send no attributes); its other fields are
@@ -101,6 +103,39 @@ pub struct Cookie {
     same_site: Option<SameSite>,
 }
 
+/// Why [`Cookie::try_new`] refused a cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieError {
+    /// The name is not a token.
+    Name(String),
+    /// The value holds something but cookie octets.
+    Value {
+        /// The cookie's name.
+        name: String,
+        /// The value refused.
+        value: String,
+    },
+}
+
+impl fmt::Display for CookieError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CookieError::Name(name) => write!(
+                f,
+                "{name:?} is not a valid cookie name: use letters, digits and `!#$%&'*+-.^_`|~`"
+            ),
+            CookieError::Value { name, value } => write!(
+                f,
+                "cookie {name:?}: {value:?} is not a valid cookie value (visible ASCII other \
+                 than `\"`, `,`, `;` and `\\`); use Cookie::new or Cookie::encoded to encode it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CookieError {}
+
 /// The `SameSite` attribute: whether the browser sends the cookie on requests that other
 /// sites start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,21 +162,56 @@ impl Cookie {
     /// A cookie `name=value` with `Path=/` and no other attribute (a session cookie: the
     /// browser drops it when it closes).
     ///
+    /// A value that is not made of cookie octets (a space, `"`, `,`, `;`, `\`, a control
+    /// character, non-ASCII), unless it is wrapped in double quotes with only cookie octets
+    /// inside, is percent-encoded as [`Cookie::encoded`] does, never refused: a form value
+    /// such as `"ann lee"` becomes `ann%20lee`, and [`decoded_value`](Cookie::decoded_value)
+    /// gives it back. To refuse such a value instead, use [`Cookie::try_new`].
+    ///
+    /// ```
+    /// let cookie = tide::Cookie::new("user", "ann lee");
+    /// assert_eq!(cookie.value(), "ann%20lee");
+    /// assert_eq!(cookie.decoded_value(), "ann lee");
+    /// ```
+    ///
     /// # Panics
     ///
-    /// If `name` is not a token, or `value` holds anything but cookie octets (spaces, `"`,
-    /// `,`, `;`, `\`, control characters or non-ASCII), unless it is wrapped in double quotes
-    /// with only cookie octets inside. Use [`Cookie::encoded`] for arbitrary text.
+    /// If `name` is not a token (names are the app's, not the client's; see
+    /// [`Cookie::try_new`] for a name that comes from elsewhere).
     #[track_caller]
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Cookie {
         let (name, value) = (name.into(), value.into());
         assert_name(&name);
-        assert!(
-            is_valid_value(&value),
-            "cookie {name:?}: the value {value:?} may only hold visible ASCII other than \
-             `\"`, `,`, `;` and `\\`; use Cookie::encoded to store arbitrary text"
-        );
-        Cookie::unchecked(name, value)
+        match is_valid_value(&value) {
+            true => Cookie::unchecked(name, value),
+            false => Cookie::unchecked(name, percent_encode(&value)),
+        }
+    }
+
+    /// A cookie `name=value`, or a [`CookieError`] if `name` is not a token or `value` is
+    /// not a valid cookie value (the error converts into a `500` with `?`, or the handler
+    /// can answer it another way).
+    ///
+    /// ```
+    /// use tide::Cookie;
+    ///
+    /// assert!(Cookie::try_new("user", "ann").is_ok());
+    /// let error = Cookie::try_new("user", "ann lee").unwrap_err();
+    /// assert!(error.to_string().contains("not a valid cookie value"));
+    /// assert!(Cookie::try_new("bad name", "1").is_err());
+    /// ```
+    pub fn try_new(
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Cookie, CookieError> {
+        let (name, value) = (name.into(), value.into());
+        if !is_token(&name) {
+            return Err(CookieError::Name(name));
+        }
+        if !is_valid_value(&value) {
+            return Err(CookieError::Value { name, value });
+        }
+        Ok(Cookie::unchecked(name, value))
     }
 
     /// A cookie whose value is `text` percent-encoded: any text fits; read it back with
@@ -484,15 +554,37 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "use Cookie::encoded")]
-    fn rejects_a_value_with_a_semicolon() {
-        Cookie::new("c", "a;b");
+    fn new_encodes_a_value_that_is_not_a_cookie_value() {
+        for (value, sent) in [
+            ("ann lee", "ann%20lee"),
+            ("a;b", "a%3Bb"),
+            ("\"a b\"", "%22a%20b%22"),
+            ("café", "caf%C3%A9"),
+            ("line\nbreak", "line%0Abreak"),
+            ("100%", "100%"),
+            ("\"quoted\"", "\"quoted\""),
+        ] {
+            let cookie = Cookie::new("c", value);
+            assert_eq!(cookie.value(), sent, "{value:?}");
+            assert!(is_valid_value(cookie.value()));
+            assert_eq!(cookie.decoded_value(), value, "{value:?}");
+        }
     }
 
     #[test]
-    #[should_panic(expected = "use Cookie::encoded")]
-    fn rejects_a_value_with_a_space_even_quoted() {
-        Cookie::new("c", "\"a b\"");
+    fn try_new_refuses_with_an_error() {
+        assert_eq!(Cookie::try_new("c", "ok").unwrap().value(), "ok");
+        let error = Cookie::try_new("c", "a;b").unwrap_err();
+        assert!(matches!(&error, CookieError::Value { value, .. } if value == "a;b"));
+        assert!(
+            error
+                .to_string()
+                .contains("use Cookie::new or Cookie::encoded")
+        );
+        let error = Cookie::try_new("my cookie", "1").unwrap_err();
+        assert_eq!(error, CookieError::Name("my cookie".to_owned()));
+        let error: crate::Error = error.into();
+        assert_eq!(error.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -17,16 +17,38 @@
 //! - [`server`]: the HTTP/1.1 engine itself, its [`Settings`](server::Settings) (limits and
 //!   timeouts, all with safe defaults), and graceful shutdown.
 //! - [`runtime`]: the juliex pool wired to romio's reactor that tide runs on.
+//! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
+//! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
+//! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
+//! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
+//!
+//! # Crates that need tokio
+//!
+//! tide runs on juliex and romio, not on tokio. A crate built on tokio's reactor or timers
+//! (reqwest, sqlx with its tokio runtime, `tokio::fs`, `tokio::time`) panics when a tide
+//! handler polls it: "there is no reactor running, must be called from the context of a
+//! Tokio 1.x runtime", which tide catches and answers as a `500`. The way out is to give
+//! that code a tokio context: wrap the `async` block that makes the tokio calls in
+//! `async_compat::Compat::new(..)` (async-compat runs a small tokio runtime for it), or keep
+//! a tokio runtime of your own beside tide and `spawn` the work on it, awaiting its
+//! `JoinHandle` in the handler. The `tokio_compat` example does both
+//! (`cargo run --example tokio_compat`); tide itself never depends on tokio.
 
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "fs", feature = "compression"))]
+mod accept_encoding;
 mod app;
 mod body;
 mod cookie;
 mod endpoint;
 mod error;
+#[cfg(feature = "fs")]
+pub mod fs;
 mod h1;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod panic;
 mod percent;
 mod request;
@@ -35,12 +57,14 @@ mod route;
 mod router;
 pub mod runtime;
 pub mod server;
+#[cfg(feature = "sessions")]
+pub mod session;
 mod settings;
 pub mod testing;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};
-pub use cookie::{Cookie, SameSite};
+pub use cookie::{Cookie, CookieError, SameSite};
 pub use endpoint::{BoxFuture, Endpoint};
 pub use error::{Error, Result, Status};
 pub use http::{Method, StatusCode};

@@ -296,6 +296,11 @@ impl<State> Request<State> {
         self.parts.extensions.get()
     }
 
+    /// A typed value attached by middleware, mutably.
+    pub fn ext_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
+        self.parts.extensions.get_mut()
+    }
+
     /// Attaches a typed value for handlers further in.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
         self.parts.extensions.insert(value);

@@ -9,7 +9,8 @@ use tide::{Cookie, SameSite};
 use tide::{Request, Response, StatusCode};
 
 /// `POST /login` sets a session and a theme, `GET /me` reads them, `POST /logout` removes the
-/// session, `POST /note?text` stores text that needs encoding.
+/// session, `POST /note?text` stores text that needs encoding, `POST /user` stores a form
+/// value as it is (`Cookie::new`), `POST /strict` refuses one (`Cookie::try_new`, 400).
 fn app() -> tide::App<()> {
     let mut app = tide::new();
     app.at("/login").post(|_| async {
@@ -31,6 +32,20 @@ fn app() -> tide::App<()> {
     app.at("/logout").post(|_| async {
         let mut response = Response::new(StatusCode::NO_CONTENT);
         response.remove_cookie("session");
+        Ok(response)
+    });
+    app.at("/user").post(|mut req: Request<()>| async move {
+        let name = req.body_string().await?;
+        let mut response = Response::new(StatusCode::NO_CONTENT);
+        response.insert_cookie(Cookie::new("user", name));
+        Ok(response)
+    });
+    app.at("/strict").post(|mut req: Request<()>| async move {
+        let name = req.body_string().await?;
+        let cookie = Cookie::try_new("user", name)
+            .map_err(|error| tide::Error::from_str(StatusCode::BAD_REQUEST, error))?;
+        let mut response = Response::new(StatusCode::NO_CONTENT);
+        response.insert_cookie(cookie);
         Ok(response)
     });
     app.at("/note").post(|mut req: Request<()>| async move {
@@ -156,4 +171,29 @@ fn cookies_are_shareable_across_threads() {
     fn shareable<T: Send + Sync + Clone + 'static>() {}
     shareable::<Cookie>();
     shareable::<SameSite>();
+}
+
+#[test]
+fn a_value_that_is_no_cookie_value_is_encoded_or_refused_never_a_500() {
+    let server = serve_app(app());
+    let mut client = server.connect();
+    let response = client.request(support::post("/user", "ann lee"));
+    assert_eq!(response.status, 204, "{response:?}");
+    let set_cookie = response.header("set-cookie").unwrap();
+    assert_eq!(set_cookie, "user=ann%20lee; Path=/");
+    // Sent back, it reads as what the form held.
+    let mut echo = tide::new();
+    echo.at("/").get(|req: Request<()>| async move {
+        Ok(req.cookie("user").unwrap().decoded_value().into_owned())
+    });
+    respond(&echo, "GET", "/", &[("cookie", "user=ann%20lee")], "").assert(200, "ann lee");
+
+    let response = client.request(support::post("/strict", "ann lee"));
+    assert_eq!(response.status, 400, "{response:?}");
+    assert!(
+        response.text().contains("not a valid cookie value"),
+        "{response:?}"
+    );
+    let response = client.request(support::post("/strict", "ann"));
+    assert_eq!(response.header("set-cookie"), Some("user=ann; Path=/"));
 }

@@ -5,18 +5,26 @@
 //! below that path. A middleware may change the request, answer early without calling
 //! `next`, or change the response `next` returned.
 //!
-//! Built in: [`Logger`], [`Cors`]. Cookies need no middleware: requests parse theirs on
+//! Built in: [`Logger`], [`Cors`], [`Timeout`], and `Compression` (feature `compression`). Cookies need no middleware: requests parse theirs on
 //! demand ([`Request::cookie`](crate::Request::cookie)) and responses set them
 //! ([`Response::insert_cookie`](crate::Response::insert_cookie)); see [`Cookie`](crate::Cookie).
 
 mod chain;
+#[cfg(feature = "compression")]
+mod compressed_body;
+#[cfg(feature = "compression")]
+mod compression;
 mod cors;
 mod logger;
+mod timeout;
 
 pub(crate) use chain::Chain;
 pub use chain::Next;
+#[cfg(feature = "compression")]
+pub use compression::Compression;
 pub use cors::Cors;
 pub use logger::Logger;
+pub use timeout::Timeout;
 
 use std::future::Future;
 use std::sync::Arc;
