@@ -3,7 +3,10 @@
 //!
 //! Pipelining: every complete request already in the read buffer is answered before the
 //! loop waits for more bytes, and the responses are written together, in order, with one
-//! write. A request that cannot be parsed, or whose framing is in doubt, gets its error
+//! write. No response the server has made waits for the client: before the loop, or a
+//! handler reading a request body, or the drain, waits for more bytes, every response
+//! buffered so far is written (the buffer is lent to the body reads while a body is open).
+//! A request that cannot be parsed, or whose framing is in doubt, gets its error
 //! response and the connection is closed; so does a response whose body fails mid-way.
 
 use std::future::poll_fn;
@@ -121,11 +124,13 @@ pub(crate) async fn serve_connection<S: Service>(
         let version = head.version;
         let is_head = head.method == Method::HEAD;
         let mut keep_alive = head.keep_alive;
-        if head.expect_continue && !out.is_empty() {
-            // Earlier pipelined responses must leave before this request's `100 Continue`.
-            flush(&*transport, &mut out).await?;
-        }
         let request = into_request(head, raw, &reader, info, settings);
+        // The responses already made are lent to the body reads, which write them before
+        // they wait on the client (earlier responses never wait for a later request's body).
+        let lent = !lock(&reader).body_done();
+        if lent {
+            lock(&reader).lend_unsent(&mut out.buf);
+        }
         let response = service.call(request).await;
 
         // What the handler left of the request body is drained before the response head is
@@ -135,6 +140,9 @@ pub(crate) async fn serve_connection<S: Service>(
         let drain_first = response.body().as_full().is_some();
         if drain_first {
             keep_alive &= finish_body(&reader, settings).await;
+        }
+        if lent {
+            lock(&reader).take_back_unsent(&mut out.buf);
         }
         keep_alive &= !shutdown.is_triggered();
         keep_alive &= write_response(
@@ -147,7 +155,14 @@ pub(crate) async fn serve_connection<S: Service>(
         )
         .await?;
         if !drain_first {
+            let lent = !lock(&reader).body_done();
+            if lent {
+                lock(&reader).lend_unsent(&mut out.buf);
+            }
             keep_alive &= finish_body(&reader, settings).await;
+            if lent {
+                lock(&reader).take_back_unsent(&mut out.buf);
+            }
         }
         if !keep_alive {
             return close(&*transport, &mut out).await;

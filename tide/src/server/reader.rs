@@ -60,6 +60,11 @@ pub(crate) struct ConnReader {
     continue_state: Continue,
     /// The peer closed its writing side.
     eof: bool,
+    /// Complete responses lent by the connection loop while a handler or the drain reads
+    /// the body: written out (from `unsent_from`) before any wait for more body bytes, so a
+    /// client never waits for an answer the server already has.
+    unsent: Vec<u8>,
+    unsent_from: usize,
     /// Bumped when a request's body begins and when the engine takes back what its handler
     /// left of it: a [`Body`](crate::Body) made under another generation is stale and must
     /// not read (it would take the bytes of a later request).
@@ -77,6 +82,8 @@ impl ConnReader {
             body_read: 0,
             continue_state: Continue::NotNeeded,
             eof: false,
+            unsent: Vec::new(),
+            unsent_from: 0,
             generation: 0,
         }
     }
@@ -148,6 +155,38 @@ impl ConnReader {
         self.body_read
     }
 
+    /// Lends the connection loop's buffered responses to the body reads: they are written
+    /// before the first wait for body bytes. Swapped, so the buffers keep their capacity.
+    pub(crate) fn lend_unsent(&mut self, out: &mut Vec<u8>) {
+        debug_assert!(self.unsent.is_empty());
+        std::mem::swap(&mut self.unsent, out);
+        self.unsent_from = 0;
+    }
+
+    /// Hands back what is left unwritten of the lent responses (into the empty `out`).
+    pub(crate) fn take_back_unsent(&mut self, out: &mut Vec<u8>) {
+        debug_assert!(out.is_empty());
+        self.unsent.drain(..self.unsent_from);
+        self.unsent_from = 0;
+        std::mem::swap(&mut self.unsent, out);
+    }
+
+    /// Writes the lent responses; `Ready(Ok)` once none is left.
+    fn poll_write_unsent(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.unsent_from < self.unsent.len() {
+            let slice = [io::IoSlice::new(&self.unsent[self.unsent_from..])];
+            match self.transport.poll_write_vectored(cx, &slice) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.unsent_from += n,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.unsent.clear();
+        self.unsent_from = 0;
+        Poll::Ready(Ok(()))
+    }
+
     /// Reads more bytes from the transport into the buffer; `Ok(0)` at end of stream.
     pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.start == self.end {
@@ -181,12 +220,21 @@ impl ConnReader {
     }
 
     /// Decodes the next piece of the body into `out` (appending); `Ready(Ok(true))` once the
-    /// body has ended. Sends the `100 Continue` the client waits for, first.
+    /// body has ended. Sends the `100 Continue` the client waits for, first, and before that
+    /// the responses lent by the connection loop.
     pub(crate) fn poll_body(
         &mut self,
         cx: &mut Context<'_>,
         out: &mut Vec<u8>,
     ) -> Poll<Result<bool, BodyReadError>> {
+        if self.continue_state == Continue::Owed {
+            // Earlier pipelined responses leave before this request's `100 Continue`.
+            match self.poll_write_unsent(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         if let Poll::Ready(Err(error)) = self.poll_send_continue(cx) {
             return Poll::Ready(Err(BodyReadError::Io(error)));
         }
@@ -209,6 +257,12 @@ impl ConnReader {
             }
             if out.len() > before {
                 return Poll::Ready(Ok(false));
+            }
+            // About to wait on the client: every response it is owed leaves first.
+            match self.poll_write_unsent(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
+                Poll::Pending => return Poll::Pending,
             }
             match self.poll_fill(cx) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyReadError::UnexpectedEof)),
