@@ -35,6 +35,37 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// gives up and closes the connection: 10 s.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default longest wait for the next byte of a request body (the handler reading it, the
+/// drain, or a client that got `100 Continue`): 60 s, like nginx's `client_body_timeout`.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default minimum rate of a request body, in bytes per second, once its grace period is
+/// spent: 500 B/s, like Apache's `mod_reqtimeout` (`body=20,minrate=500`).
+pub const DEFAULT_BODY_MIN_RATE: u64 = 500;
+/// Default time a request body may be waited for before the minimum rate applies: 20 s.
+pub const DEFAULT_BODY_RATE_GRACE: Duration = Duration::from_secs(20);
+
+/// How long and how slowly a client may send a request body; read by the connection's
+/// reader from [`Settings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyTimeouts {
+    /// Longest single wait for a body byte.
+    pub(crate) idle: Duration,
+    /// Time all waits of one body may take together before bytes must earn more.
+    pub(crate) grace: Duration,
+    /// Bytes per second that earn one more second of waiting; 0 turns the rate off.
+    pub(crate) min_rate: u64,
+}
+
+impl Default for BodyTimeouts {
+    fn default() -> BodyTimeouts {
+        BodyTimeouts {
+            idle: DEFAULT_BODY_READ_TIMEOUT,
+            grace: DEFAULT_BODY_RATE_GRACE,
+            min_rate: DEFAULT_BODY_MIN_RATE,
+        }
+    }
+}
+
 /// Limits on a request head; a request over one is answered with 431 or 414. The parser
 /// reads them from [`Settings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +105,7 @@ impl Default for HeadLimits {
 pub struct Settings {
     pub(crate) limits: HeadLimits,
     pub(crate) max_body_bytes: u64,
+    pub(crate) body_timeouts: BodyTimeouts,
     pub(crate) max_chunk_metadata_bytes: usize,
     pub(crate) drain_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -90,6 +122,7 @@ impl Default for Settings {
         Settings {
             limits: HeadLimits::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeouts: BodyTimeouts::default(),
             max_chunk_metadata_bytes: DEFAULT_MAX_CHUNK_METADATA_BYTES,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -129,6 +162,29 @@ impl Settings {
     /// included. Default: [`DEFAULT_MAX_BODY_BYTES`] (2 MiB).
     pub fn max_body_bytes(mut self, bytes: u64) -> Settings {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Longest wait for the next byte of a request body, whoever waits: the handler reading
+    /// it, the server draining what the handler left, or a client that was sent
+    /// `100 Continue`. Past it the read fails with [`BodyError::TimedOut`](crate::BodyError)
+    /// (a 408 when the handler turns it into its response, as `?` does) and the connection
+    /// closes. Default: [`DEFAULT_BODY_READ_TIMEOUT`] (60 s).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Settings {
+        self.body_timeouts.idle = timeout;
+        self
+    }
+
+    /// The minimum rate of a request body, in bytes per second, after a grace period: the
+    /// time the server spends waiting for one body's bytes may total `grace` plus one second
+    /// per `bytes_per_second` bytes received; past that the read fails like a
+    /// [`body_read_timeout`](Settings::body_read_timeout). Only waits count (a handler that
+    /// reads late is not charged for its own delay). `0` turns the rate off. Default:
+    /// [`DEFAULT_BODY_MIN_RATE`] (500 B/s) after [`DEFAULT_BODY_RATE_GRACE`] (20 s), Apache
+    /// `mod_reqtimeout`'s `body=20,minrate=500`.
+    pub fn body_min_rate(mut self, bytes_per_second: u64, grace: Duration) -> Settings {
+        self.body_timeouts.min_rate = bytes_per_second;
+        self.body_timeouts.grace = grace;
         self
     }
 
@@ -221,6 +277,9 @@ mod tests {
         assert_eq!(settings.limits.max_headers, DEFAULT_MAX_HEADERS);
         assert_eq!(settings.limits.max_uri_bytes, DEFAULT_MAX_URI_BYTES);
         assert_eq!(settings.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(settings.body_timeouts.idle, DEFAULT_BODY_READ_TIMEOUT);
+        assert_eq!(settings.body_timeouts.min_rate, DEFAULT_BODY_MIN_RATE);
+        assert_eq!(settings.body_timeouts.grace, DEFAULT_BODY_RATE_GRACE);
         assert_eq!(settings.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT);
         assert_eq!(settings.keep_alive_timeout, DEFAULT_KEEP_ALIVE_TIMEOUT);
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
@@ -250,7 +309,17 @@ mod tests {
             .max_chunk_metadata_bytes(10)
             .drain_timeout(Duration::from_secs(11))
             .listen_backlog(12)
-            .stop_on_signals(false);
+            .stop_on_signals(false)
+            .body_read_timeout(Duration::from_secs(13))
+            .body_min_rate(14, Duration::from_secs(15));
+        assert_eq!(
+            (
+                settings.body_timeouts.idle,
+                settings.body_timeouts.min_rate,
+                settings.body_timeouts.grace
+            ),
+            (Duration::from_secs(13), 14, Duration::from_secs(15))
+        );
         assert_eq!(
             (
                 settings.limits.max_head_bytes,

@@ -93,7 +93,10 @@ pub(crate) async fn serve_connection<S: Service>(
     settings: &Settings,
     shutdown: &Shutdown,
 ) -> io::Result<()> {
-    let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
+    let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(
+        transport.clone(),
+        settings.body_timeouts,
+    )));
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
         date: None,

@@ -6,9 +6,12 @@
 //! while the handler reads the body). Bytes are parsed in place; the buffer is reused from
 //! request to request and only grows up to the head limit plus one read.
 
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -16,7 +19,7 @@ use super::transport::Transport;
 use crate::h1::decoder::{Decoder, FramingError};
 use crate::h1::request_head::{self, HeadError, RequestHead};
 use crate::h1::response_head::CONTINUE;
-use crate::settings::HeadLimits as Limits;
+use crate::settings::{BodyTimeouts, HeadLimits as Limits};
 use crate::{BodyError, body::BodySource};
 
 /// Bytes asked of the OS per read, and the buffer's starting size.
@@ -40,6 +43,8 @@ pub(crate) enum BodyReadError {
     Framing(FramingError),
     /// The client closed the connection mid-body.
     UnexpectedEof,
+    /// The client sent no body byte for too long, or too slowly.
+    TimedOut,
     /// The socket failed.
     Io(io::Error),
 }
@@ -65,6 +70,16 @@ pub(crate) struct ConnReader {
     /// client never waits for an answer the server already has.
     unsent: Vec<u8>,
     unsent_from: usize,
+    /// How long and how slowly the client may send a body.
+    timeouts: BodyTimeouts,
+    /// When the current wait for body bytes began, if one is under way.
+    wait_started: Option<Instant>,
+    /// Time spent waiting for body bytes of the current request, waits that ended.
+    waited: Duration,
+    /// The timer of body waits, kept from wait to wait (reset, not re-registered).
+    timer: Option<romio::time::Sleep>,
+    /// The current body timed out: it fails again at once, and the connection closes.
+    timed_out: bool,
     /// Bumped when a request's body begins and when the engine takes back what its handler
     /// left of it: a [`Body`](crate::Body) made under another generation is stale and must
     /// not read (it would take the bytes of a later request).
@@ -72,7 +87,7 @@ pub(crate) struct ConnReader {
 }
 
 impl ConnReader {
-    pub(crate) fn new(transport: Arc<dyn Transport>) -> ConnReader {
+    pub(crate) fn new(transport: Arc<dyn Transport>, timeouts: BodyTimeouts) -> ConnReader {
         ConnReader {
             transport,
             buf: BytesMut::zeroed(READ_CHUNK),
@@ -84,6 +99,11 @@ impl ConnReader {
             eof: false,
             unsent: Vec::new(),
             unsent_from: 0,
+            timeouts,
+            wait_started: None,
+            waited: Duration::ZERO,
+            timer: None,
+            timed_out: false,
             generation: 0,
         }
     }
@@ -121,6 +141,9 @@ impl ConnReader {
         self.generation = self.generation.wrapping_add(1);
         self.body = decoder.filter(|d| !d.is_done());
         self.body_read = 0;
+        self.wait_started = None;
+        self.waited = Duration::ZERO;
+        self.timed_out = false;
         self.continue_state = if expect_continue && self.body.is_some() {
             Continue::Owed
         } else {
@@ -227,6 +250,9 @@ impl ConnReader {
         cx: &mut Context<'_>,
         out: &mut Vec<u8>,
     ) -> Poll<Result<bool, BodyReadError>> {
+        if self.timed_out {
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
         if self.continue_state == Continue::Owed {
             // Earlier pipelined responses leave before this request's `100 Continue`.
             match self.poll_write_unsent(cx) {
@@ -266,11 +292,55 @@ impl ConnReader {
             }
             match self.poll_fill(cx) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyReadError::UnexpectedEof)),
-                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Ok(_)) => {
+                    if let Some(started) = self.wait_started.take() {
+                        self.waited += started.elapsed();
+                    }
+                }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.poll_body_deadline(cx),
             }
         }
+    }
+
+    /// Arms the deadline of a wait for body bytes: `Ready(TimedOut)` once it has passed.
+    ///
+    /// A wait may last [`BodyTimeouts::idle`] at most, and all waits of one body together
+    /// [`BodyTimeouts::grace`] plus one second per [`BodyTimeouts::min_rate`] bytes received:
+    /// only time the server spent waiting counts, so a handler that reads late is not
+    /// charged for its own delay.
+    fn poll_body_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, BodyReadError>> {
+        let now = Instant::now();
+        let started = *self.wait_started.get_or_insert(now);
+        let mut deadline = started.checked_add(self.timeouts.idle);
+        if self.timeouts.min_rate > 0 {
+            let earned =
+                Duration::from_secs_f64(self.body_read as f64 / self.timeouts.min_rate as f64);
+            let budget = self
+                .timeouts
+                .grace
+                .saturating_add(earned)
+                .saturating_sub(self.waited);
+            let by_rate = started.checked_add(budget);
+            deadline = match (deadline, by_rate) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| romio::time::sleep_until(deadline));
+        if timer.deadline() != deadline {
+            timer.reset(deadline);
+        }
+        if now >= deadline || Pin::new(&mut *timer).poll(cx).is_ready() {
+            self.timed_out = true;
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
+        Poll::Pending
     }
 
     fn poll_send_continue(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -304,6 +374,7 @@ impl From<BodyReadError> for BodyError {
         match error {
             BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
             BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
+            BodyReadError::TimedOut => BodyError::TimedOut,
             BodyReadError::Io(error) => BodyError::Io(error),
         }
     }
