@@ -44,6 +44,10 @@ pub const DEFAULT_BODY_MIN_RATE: u64 = 500;
 /// Default time a request body may be waited for before the minimum rate applies: 20 s.
 pub const DEFAULT_BODY_RATE_GRACE: Duration = Duration::from_secs(20);
 
+/// Default longest time a client may accept no byte of its responses while the server has
+/// some to send: 60 s, like nginx's `send_timeout`.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long and how slowly a client may send a request body; read by the connection's
 /// reader from [`Settings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +110,7 @@ pub struct Settings {
     pub(crate) limits: HeadLimits,
     pub(crate) max_body_bytes: u64,
     pub(crate) body_timeouts: BodyTimeouts,
+    pub(crate) write_timeout: Duration,
     pub(crate) max_chunk_metadata_bytes: usize,
     pub(crate) drain_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -123,6 +128,7 @@ impl Default for Settings {
             limits: HeadLimits::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeouts: BodyTimeouts::default(),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_chunk_metadata_bytes: DEFAULT_MAX_CHUNK_METADATA_BYTES,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -185,6 +191,14 @@ impl Settings {
     pub fn body_min_rate(mut self, bytes_per_second: u64, grace: Duration) -> Settings {
         self.body_timeouts.min_rate = bytes_per_second;
         self.body_timeouts.grace = grace;
+        self
+    }
+
+    /// Longest time a client may accept no byte while the server has bytes for it (a
+    /// response, a `100 Continue`); past it the connection is dropped and the responses it
+    /// held are freed. Default: [`DEFAULT_WRITE_TIMEOUT`] (60 s).
+    pub fn write_timeout(mut self, timeout: Duration) -> Settings {
+        self.write_timeout = timeout;
         self
     }
 
@@ -280,6 +294,7 @@ mod tests {
         assert_eq!(settings.body_timeouts.idle, DEFAULT_BODY_READ_TIMEOUT);
         assert_eq!(settings.body_timeouts.min_rate, DEFAULT_BODY_MIN_RATE);
         assert_eq!(settings.body_timeouts.grace, DEFAULT_BODY_RATE_GRACE);
+        assert_eq!(settings.write_timeout, DEFAULT_WRITE_TIMEOUT);
         assert_eq!(settings.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT);
         assert_eq!(settings.keep_alive_timeout, DEFAULT_KEEP_ALIVE_TIMEOUT);
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
@@ -311,7 +326,9 @@ mod tests {
             .listen_backlog(12)
             .stop_on_signals(false)
             .body_read_timeout(Duration::from_secs(13))
-            .body_min_rate(14, Duration::from_secs(15));
+            .body_min_rate(14, Duration::from_secs(15))
+            .write_timeout(Duration::from_secs(16));
+        assert_eq!(settings.write_timeout, Duration::from_secs(16));
         assert_eq!(
             (
                 settings.body_timeouts.idle,

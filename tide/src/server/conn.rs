@@ -24,7 +24,7 @@ use http::{Method, StatusCode, Version};
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
-use super::transport::{Transport, write_all_vectored};
+use super::transport::{Transport, WriteDeadline, write_all_vectored};
 use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
@@ -72,6 +72,8 @@ enum Wait {
 struct Out {
     buf: Vec<u8>,
     date: Option<[u8; DATE_LEN]>,
+    /// Every write of the connection loop waits for the peer within this.
+    deadline: WriteDeadline,
 }
 
 impl Out {
@@ -96,10 +98,12 @@ pub(crate) async fn serve_connection<S: Service>(
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(
         transport.clone(),
         settings.body_timeouts,
+        settings.write_timeout,
     )));
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
         date: None,
+        deadline: WriteDeadline::new(settings.write_timeout),
     };
     let mut waits = Waits {
         timer: None,
@@ -338,7 +342,7 @@ async fn write_response(
             out.buf.extend_from_slice(bytes);
             flush_if_full(transport, out).await?;
         } else {
-            write_all_vectored(transport, &out.buf, bytes).await?;
+            write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
             out.buf.clear();
             out.date = None;
         }
@@ -425,7 +429,7 @@ fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
 
 /// Writes out the buffered responses; the next batch reads the `Date` afresh.
 async fn flush(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
-    write_all_vectored(transport, &out.buf, &[]).await?;
+    write_all_vectored(transport, &out.buf, &[], &mut out.deadline).await?;
     out.buf.clear();
     out.date = None;
     if out.buf.capacity() > MAX_RETAINED_WRITE_BUFFER {

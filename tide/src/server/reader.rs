@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::transport::Transport;
+use super::transport::{Transport, WriteDeadline};
 use crate::h1::decoder::{Decoder, FramingError};
 use crate::h1::request_head::{self, HeadError, RequestHead};
 use crate::h1::response_head::CONTINUE;
@@ -78,6 +78,8 @@ pub(crate) struct ConnReader {
     waited: Duration,
     /// The timer of body waits, kept from wait to wait (reset, not re-registered).
     timer: Option<romio::time::Sleep>,
+    /// The write timeout of the lent responses and `100 Continue`.
+    write_deadline: WriteDeadline,
     /// The current body timed out: it fails again at once, and the connection closes.
     timed_out: bool,
     /// Bumped when a request's body begins and when the engine takes back what its handler
@@ -87,7 +89,11 @@ pub(crate) struct ConnReader {
 }
 
 impl ConnReader {
-    pub(crate) fn new(transport: Arc<dyn Transport>, timeouts: BodyTimeouts) -> ConnReader {
+    pub(crate) fn new(
+        transport: Arc<dyn Transport>,
+        timeouts: BodyTimeouts,
+        write_timeout: Duration,
+    ) -> ConnReader {
         ConnReader {
             transport,
             buf: BytesMut::zeroed(READ_CHUNK),
@@ -103,6 +109,7 @@ impl ConnReader {
             wait_started: None,
             waited: Duration::ZERO,
             timer: None,
+            write_deadline: WriteDeadline::new(write_timeout),
             timed_out: false,
             generation: 0,
         }
@@ -200,9 +207,12 @@ impl ConnReader {
             let slice = [io::IoSlice::new(&self.unsent[self.unsent_from..])];
             match self.transport.poll_write_vectored(cx, &slice) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => self.unsent_from += n,
+                Poll::Ready(Ok(n)) => {
+                    self.unsent_from += n;
+                    self.write_deadline.progress();
+                }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.write_deadline.poll_stalled(cx).map(Err),
             }
         }
         self.unsent.clear();
@@ -353,11 +363,14 @@ impl ConnReader {
             let slice = [io::IoSlice::new(&CONTINUE[written..])];
             match self.transport.poll_write_vectored(cx, &slice) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => written += n,
+                Poll::Ready(Ok(n)) => {
+                    written += n;
+                    self.write_deadline.progress();
+                }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
                     self.continue_state = Continue::Sending(written);
-                    return Poll::Pending;
+                    return self.write_deadline.poll_stalled(cx).map(Err);
                 }
             }
         }
