@@ -232,8 +232,13 @@ impl Settings {
         self
     }
 
-    /// Most connections open at once; while the server is full it stops accepting, and new
-    /// clients wait in the listener's backlog (up to
+    /// Most connections open at once. A full server makes room: it closes its longest-idle
+    /// keep-alive connection, or else a connection that has waited at least
+    /// [`PRESSURE_MIN_WAIT`](crate::server::PRESSURE_MIN_WAIT) (1 s) for more of its head or
+    /// body (408), so one client holding many slow connections cannot lock others out; a
+    /// connection whose handler runs or whose response is being written is never closed.
+    /// While none can be closed it stops accepting, and new clients wait in the listener's
+    /// backlog (up to
     /// [`listen_backlog`](Settings::listen_backlog) of them; the kernel drops the handshakes
     /// of more, and those clients retry after a second or more). Default: 10 000.
     pub fn max_connections(mut self, connections: usize) -> Settings {

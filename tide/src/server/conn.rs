@@ -21,6 +21,7 @@ use romio::time::Sleep;
 use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 
+use super::pressure::ConnState;
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
@@ -94,11 +95,13 @@ pub(crate) async fn serve_connection<S: Service>(
     info: ConnInfo,
     settings: &Settings,
     shutdown: &Shutdown,
+    state: Arc<ConnState>,
 ) -> io::Result<()> {
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(
         transport.clone(),
         settings.body_timeouts,
         settings.write_timeout,
+        state.clone(),
     )));
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
@@ -108,6 +111,7 @@ pub(crate) async fn serve_connection<S: Service>(
     let mut waits = Waits {
         timer: None,
         shutting_down: shutdown.wait(),
+        state,
     };
     loop {
         let (head, raw) =
@@ -223,6 +227,8 @@ struct Waits {
     /// early (the deadline moved on since), it is re-armed at the real deadline.
     timer: Option<Sleep>,
     shutting_down: Triggered,
+    /// What the accept loop sees of this connection; it may ask it to close.
+    state: Arc<ConnState>,
 }
 
 /// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
@@ -237,7 +243,8 @@ async fn wait_for_bytes(
     {
         timer.reset(deadline);
     }
-    poll_fn(|cx| {
+    waits.state.begin_wait(idle);
+    let waited = poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
             Poll::Ready(Ok(_)) => return Poll::Ready(Ok(Wait::Bytes)),
@@ -246,6 +253,11 @@ async fn wait_for_bytes(
         }
         if idle && waits.shutting_down.poll_triggered(cx).is_ready() {
             return Poll::Ready(Ok(Wait::Shutdown));
+        }
+        if waits.state.poll_evicted(cx).is_ready() {
+            // The server is full and this connection waited longest: idle, it closes
+            // quietly; mid-head, it gets 408.
+            return Poll::Ready(Ok(Wait::TimedOut));
         }
         let timer = waits
             .timer
@@ -258,7 +270,9 @@ async fn wait_for_bytes(
         }
         Poll::Pending
     })
-    .await
+    .await;
+    waits.state.end_wait();
+    waited
 }
 
 /// Builds the request handed to the service, once; its body reads lazily from the connection.
@@ -514,8 +528,14 @@ mod tests {
         let layer = next.run(request().with_state((), Default::default()));
         let settings = Settings::default();
         let shutdown = Shutdown::new();
-        let per_connection =
-            serve_connection(Arc::new(Unused), &service, conn, &settings, &shutdown);
+        let per_connection = serve_connection(
+            Arc::new(Unused),
+            &service,
+            conn,
+            &settings,
+            &shutdown,
+            Arc::default(),
+        );
         let sizes = [
             ("Request", std::mem::size_of::<Request>()),
             ("Response", std::mem::size_of::<Response>()),

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::pressure::ConnState;
 use super::transport::{Transport, WriteDeadline};
 use crate::h1::decoder::{Decoder, FramingError};
 use crate::h1::request_head::{self, HeadError, RequestHead};
@@ -80,6 +81,8 @@ pub(crate) struct ConnReader {
     timer: Option<romio::time::Sleep>,
     /// The write timeout of the lent responses and `100 Continue`.
     write_deadline: WriteDeadline,
+    /// What the accept loop sees of this connection; it may ask it to close.
+    state: Arc<ConnState>,
     /// The current body timed out: it fails again at once, and the connection closes.
     timed_out: bool,
     /// Bumped when a request's body begins and when the engine takes back what its handler
@@ -93,6 +96,7 @@ impl ConnReader {
         transport: Arc<dyn Transport>,
         timeouts: BodyTimeouts,
         write_timeout: Duration,
+        state: Arc<ConnState>,
     ) -> ConnReader {
         ConnReader {
             transport,
@@ -110,6 +114,7 @@ impl ConnReader {
             waited: Duration::ZERO,
             timer: None,
             write_deadline: WriteDeadline::new(write_timeout),
+            state,
             timed_out: false,
             generation: 0,
         }
@@ -163,6 +168,9 @@ impl ConnReader {
     /// the request's `Body`, wherever it was kept, fails.
     pub(crate) fn take_back_body(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+        // A wait the handler abandoned is over: the handler is not waiting on the client.
+        self.wait_started = None;
+        self.state.end_wait();
     }
 
     /// The current generation (see [`ConnReader::begin_body`]).
@@ -305,6 +313,7 @@ impl ConnReader {
                 Poll::Ready(Ok(_)) => {
                     if let Some(started) = self.wait_started.take() {
                         self.waited += started.elapsed();
+                        self.state.end_wait();
                     }
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
@@ -321,7 +330,15 @@ impl ConnReader {
     /// charged for its own delay.
     fn poll_body_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, BodyReadError>> {
         let now = Instant::now();
-        let started = *self.wait_started.get_or_insert(now);
+        let started = *self.wait_started.get_or_insert_with(|| {
+            self.state.begin_wait(false);
+            now
+        });
+        if self.state.poll_evicted(cx).is_ready() {
+            // The server is full and this connection waited longest (see `pressure`).
+            self.timed_out = true;
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
         let mut deadline = started.checked_add(self.timeouts.idle);
         if self.timeouts.min_rate > 0 {
             let earned =
