@@ -320,6 +320,10 @@ pub enum BodyError {
     Malformed(&'static str),
     /// The client closed the connection before the end of the body (400 Bad Request).
     UnexpectedEof,
+    /// The client sent the body too slowly: no byte within the body read timeout, or below
+    /// the minimum rate ([`Settings::body_read_timeout`](crate::server::Settings::body_read_timeout))
+    /// (408 Request Timeout; the connection closes).
+    TimedOut,
     /// The connection failed.
     Io(io::Error),
 }
@@ -330,6 +334,7 @@ impl BodyError {
         match self {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyError::Malformed(_) | BodyError::UnexpectedEof => StatusCode::BAD_REQUEST,
+            BodyError::TimedOut => StatusCode::REQUEST_TIMEOUT,
             BodyError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -343,6 +348,7 @@ impl fmt::Display for BodyError {
             BodyError::UnexpectedEof => {
                 f.write_str("connection closed before the end of the request body")
             }
+            BodyError::TimedOut => write!(f, "the request body did not arrive in time"),
             BodyError::Io(error) => write!(f, "reading the request body failed: {error}"),
         }
     }
@@ -422,6 +428,7 @@ mod tests {
             (BodyError::TooLarge { limit: 9 }, 413, "larger than 9 bytes"),
             (BodyError::Malformed("bad chunk"), 400, "bad chunk"),
             (BodyError::UnexpectedEof, 400, "closed before the end"),
+            (BodyError::TimedOut, 408, "did not arrive in time"),
             (
                 BodyError::Io(io::ErrorKind::BrokenPipe.into()),
                 500,

@@ -35,6 +35,41 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// gives up and closes the connection: 10 s.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default longest wait for the next byte of a request body (the handler reading it, the
+/// drain, or a client that got `100 Continue`): 60 s, like nginx's `client_body_timeout`.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default minimum rate of a request body, in bytes per second, once its grace period is
+/// spent: 500 B/s, like Apache's `mod_reqtimeout` (`body=20,minrate=500`).
+pub const DEFAULT_BODY_MIN_RATE: u64 = 500;
+/// Default time a request body may be waited for before the minimum rate applies: 20 s.
+pub const DEFAULT_BODY_RATE_GRACE: Duration = Duration::from_secs(20);
+
+/// Default longest time a client may accept no byte of its responses while the server has
+/// some to send: 60 s, like nginx's `send_timeout`.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long and how slowly a client may send a request body; read by the connection's
+/// reader from [`Settings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyTimeouts {
+    /// Longest single wait for a body byte.
+    pub(crate) idle: Duration,
+    /// Time all waits of one body may take together before bytes must earn more.
+    pub(crate) grace: Duration,
+    /// Bytes per second that earn one more second of waiting; 0 turns the rate off.
+    pub(crate) min_rate: u64,
+}
+
+impl Default for BodyTimeouts {
+    fn default() -> BodyTimeouts {
+        BodyTimeouts {
+            idle: DEFAULT_BODY_READ_TIMEOUT,
+            grace: DEFAULT_BODY_RATE_GRACE,
+            min_rate: DEFAULT_BODY_MIN_RATE,
+        }
+    }
+}
+
 /// Limits on a request head; a request over one is answered with 431 or 414. The parser
 /// reads them from [`Settings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +109,8 @@ impl Default for HeadLimits {
 pub struct Settings {
     pub(crate) limits: HeadLimits,
     pub(crate) max_body_bytes: u64,
+    pub(crate) body_timeouts: BodyTimeouts,
+    pub(crate) write_timeout: Duration,
     pub(crate) max_chunk_metadata_bytes: usize,
     pub(crate) drain_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -90,6 +127,8 @@ impl Default for Settings {
         Settings {
             limits: HeadLimits::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeouts: BodyTimeouts::default(),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_chunk_metadata_bytes: DEFAULT_MAX_CHUNK_METADATA_BYTES,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -132,6 +171,37 @@ impl Settings {
         self
     }
 
+    /// Longest wait for the next byte of a request body, whoever waits: the handler reading
+    /// it, the server draining what the handler left, or a client that was sent
+    /// `100 Continue`. Past it the read fails with [`BodyError::TimedOut`](crate::BodyError)
+    /// (a 408 when the handler turns it into its response, as `?` does) and the connection
+    /// closes. Default: [`DEFAULT_BODY_READ_TIMEOUT`] (60 s).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Settings {
+        self.body_timeouts.idle = timeout;
+        self
+    }
+
+    /// The minimum rate of a request body, in bytes per second, after a grace period: the
+    /// time the server spends waiting for one body's bytes may total `grace` plus one second
+    /// per `bytes_per_second` bytes received; past that the read fails like a
+    /// [`body_read_timeout`](Settings::body_read_timeout). Only waits count (a handler that
+    /// reads late is not charged for its own delay). `0` turns the rate off. Default:
+    /// [`DEFAULT_BODY_MIN_RATE`] (500 B/s) after [`DEFAULT_BODY_RATE_GRACE`] (20 s), Apache
+    /// `mod_reqtimeout`'s `body=20,minrate=500`.
+    pub fn body_min_rate(mut self, bytes_per_second: u64, grace: Duration) -> Settings {
+        self.body_timeouts.min_rate = bytes_per_second;
+        self.body_timeouts.grace = grace;
+        self
+    }
+
+    /// Longest time a client may accept no byte while the server has bytes for it (a
+    /// response, a `100 Continue`); past it the connection is dropped and the responses it
+    /// held are freed. Default: [`DEFAULT_WRITE_TIMEOUT`] (60 s).
+    pub fn write_timeout(mut self, timeout: Duration) -> Settings {
+        self.write_timeout = timeout;
+        self
+    }
+
     /// Most bytes of chunk extensions and trailer fields, together, in one chunked request
     /// body; more fails the body as malformed (400) and closes the connection. Default:
     /// [`DEFAULT_MAX_CHUNK_METADATA_BYTES`] (16 KiB).
@@ -162,8 +232,13 @@ impl Settings {
         self
     }
 
-    /// Most connections open at once; while the server is full it stops accepting, and new
-    /// clients wait in the listener's backlog (up to
+    /// Most connections open at once. A full server makes room: it closes its longest-idle
+    /// keep-alive connection, or else a connection that has waited at least
+    /// [`PRESSURE_MIN_WAIT`](crate::server::PRESSURE_MIN_WAIT) (1 s) for more of its head or
+    /// body (408), so one client holding many slow connections cannot lock others out; a
+    /// connection whose handler runs or whose response is being written is never closed.
+    /// While none can be closed it stops accepting, and new clients wait in the listener's
+    /// backlog (up to
     /// [`listen_backlog`](Settings::listen_backlog) of them; the kernel drops the handshakes
     /// of more, and those clients retry after a second or more). Default: 10 000.
     pub fn max_connections(mut self, connections: usize) -> Settings {
@@ -221,6 +296,10 @@ mod tests {
         assert_eq!(settings.limits.max_headers, DEFAULT_MAX_HEADERS);
         assert_eq!(settings.limits.max_uri_bytes, DEFAULT_MAX_URI_BYTES);
         assert_eq!(settings.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(settings.body_timeouts.idle, DEFAULT_BODY_READ_TIMEOUT);
+        assert_eq!(settings.body_timeouts.min_rate, DEFAULT_BODY_MIN_RATE);
+        assert_eq!(settings.body_timeouts.grace, DEFAULT_BODY_RATE_GRACE);
+        assert_eq!(settings.write_timeout, DEFAULT_WRITE_TIMEOUT);
         assert_eq!(settings.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT);
         assert_eq!(settings.keep_alive_timeout, DEFAULT_KEEP_ALIVE_TIMEOUT);
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
@@ -250,7 +329,19 @@ mod tests {
             .max_chunk_metadata_bytes(10)
             .drain_timeout(Duration::from_secs(11))
             .listen_backlog(12)
-            .stop_on_signals(false);
+            .stop_on_signals(false)
+            .body_read_timeout(Duration::from_secs(13))
+            .body_min_rate(14, Duration::from_secs(15))
+            .write_timeout(Duration::from_secs(16));
+        assert_eq!(settings.write_timeout, Duration::from_secs(16));
+        assert_eq!(
+            (
+                settings.body_timeouts.idle,
+                settings.body_timeouts.min_rate,
+                settings.body_timeouts.grace
+            ),
+            (Duration::from_secs(13), 14, Duration::from_secs(15))
+        );
         assert_eq!(
             (
                 settings.limits.max_head_bytes,

@@ -9,19 +9,22 @@ use support::{TestServer, app};
 use tide::server::Settings;
 
 #[test]
-fn a_second_client_is_served_only_after_the_first_closes() {
+fn a_second_client_waits_while_the_first_is_busy_and_is_served_once_it_is_idle() {
     let server = TestServer::start(Settings::default().max_connections(1), app);
     let mut first = server.connect();
-    first.get("/first").assert(200, "/first");
+    first.send(support::get("/sleep?800"));
+    std::thread::sleep(Duration::from_millis(100));
 
-    // The kernel completes the handshake, but the server does not accept: no answer.
+    // The kernel completes the handshake, but the server does not accept, and a connection
+    // whose handler runs is never closed to make room: no answer.
     let mut second = server.connect();
     second.send(support::get("/second"));
     second.assert_silent(Duration::from_millis(300));
-    first.get("/still-first").assert(200, "/still-first");
+    first.response().assert(200, "slept");
 
-    drop(first);
+    // Now idle, the first connection is closed to make room (see `server::pressure`).
     second.response().assert(200, "/second");
+    first.assert_closed();
     second.get("/again").assert(200, "/again");
 }
 

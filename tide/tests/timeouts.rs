@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{TestServer, app};
+use support::{TestServer, answered, app};
 use tide::server::Settings;
 
 const HEADER_READ_TIMEOUT: Duration = Duration::from_millis(300);
@@ -84,13 +84,6 @@ fn a_connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
 }
 
 /// Whether the server has sent something (or closed), without blocking.
-fn answered(stream: &mut std::net::TcpStream) -> bool {
-    stream.set_nonblocking(true).unwrap();
-    let peeked = stream.peek(&mut [0]);
-    stream.set_nonblocking(false).unwrap();
-    !matches!(peeked, Err(error) if error.kind() == std::io::ErrorKind::WouldBlock)
-}
-
 /// Asserts the server closed `client`, and not before half the keep-alive timeout.
 fn assert_closed_after_idle(client: support::Client, idle_since: Instant) {
     client.assert_closed();

@@ -3,7 +3,10 @@
 //!
 //! Pipelining: every complete request already in the read buffer is answered before the
 //! loop waits for more bytes, and the responses are written together, in order, with one
-//! write. A request that cannot be parsed, or whose framing is in doubt, gets its error
+//! write. No response the server has made waits for the client: before the loop, or a
+//! handler reading a request body, or the drain, waits for more bytes, every response
+//! buffered so far is written (the buffer is lent to the body reads while a body is open).
+//! A request that cannot be parsed, or whose framing is in doubt, gets its error
 //! response and the connection is closed; so does a response whose body fails mid-way.
 
 use std::future::poll_fn;
@@ -18,10 +21,11 @@ use romio::time::Sleep;
 use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 
+use super::pressure::ConnState;
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
-use super::transport::{Transport, write_all_vectored};
+use super::transport::{Transport, WriteDeadline, write_all_vectored};
 use crate::h1::date::{DATE_LEN, current_date};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
@@ -69,6 +73,8 @@ enum Wait {
 struct Out {
     buf: Vec<u8>,
     date: Option<[u8; DATE_LEN]>,
+    /// Every write of the connection loop waits for the peer within this.
+    deadline: WriteDeadline,
 }
 
 impl Out {
@@ -89,15 +95,23 @@ pub(crate) async fn serve_connection<S: Service>(
     info: ConnInfo,
     settings: &Settings,
     shutdown: &Shutdown,
+    state: Arc<ConnState>,
 ) -> io::Result<()> {
-    let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(transport.clone())));
+    let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(
+        transport.clone(),
+        settings.body_timeouts,
+        settings.write_timeout,
+        state.clone(),
+    )));
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
         date: None,
+        deadline: WriteDeadline::new(settings.write_timeout),
     };
     let mut waits = Waits {
         timer: None,
         shutting_down: shutdown.wait(),
+        state,
     };
     loop {
         let (head, raw) =
@@ -121,11 +135,13 @@ pub(crate) async fn serve_connection<S: Service>(
         let version = head.version;
         let is_head = head.method == Method::HEAD;
         let mut keep_alive = head.keep_alive;
-        if head.expect_continue && !out.is_empty() {
-            // Earlier pipelined responses must leave before this request's `100 Continue`.
-            flush(&*transport, &mut out).await?;
-        }
         let request = into_request(head, raw, &reader, info, settings);
+        // The responses already made are lent to the body reads, which write them before
+        // they wait on the client (earlier responses never wait for a later request's body).
+        let lent = !lock(&reader).body_done();
+        if lent {
+            lock(&reader).lend_unsent(&mut out.buf);
+        }
         let response = service.call(request).await;
 
         // What the handler left of the request body is drained before the response head is
@@ -135,6 +151,9 @@ pub(crate) async fn serve_connection<S: Service>(
         let drain_first = response.body().as_full().is_some();
         if drain_first {
             keep_alive &= finish_body(&reader, settings).await;
+        }
+        if lent {
+            lock(&reader).take_back_unsent(&mut out.buf);
         }
         keep_alive &= !shutdown.is_triggered();
         keep_alive &= write_response(
@@ -147,7 +166,14 @@ pub(crate) async fn serve_connection<S: Service>(
         )
         .await?;
         if !drain_first {
+            let lent = !lock(&reader).body_done();
+            if lent {
+                lock(&reader).lend_unsent(&mut out.buf);
+            }
             keep_alive &= finish_body(&reader, settings).await;
+            if lent {
+                lock(&reader).take_back_unsent(&mut out.buf);
+            }
         }
         if !keep_alive {
             return close(&*transport, &mut out).await;
@@ -201,6 +227,8 @@ struct Waits {
     /// early (the deadline moved on since), it is re-armed at the real deadline.
     timer: Option<Sleep>,
     shutting_down: Triggered,
+    /// What the accept loop sees of this connection; it may ask it to close.
+    state: Arc<ConnState>,
 }
 
 /// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
@@ -215,7 +243,8 @@ async fn wait_for_bytes(
     {
         timer.reset(deadline);
     }
-    poll_fn(|cx| {
+    waits.state.begin_wait(idle);
+    let waited = poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
             Poll::Ready(Ok(_)) => return Poll::Ready(Ok(Wait::Bytes)),
@@ -224,6 +253,11 @@ async fn wait_for_bytes(
         }
         if idle && waits.shutting_down.poll_triggered(cx).is_ready() {
             return Poll::Ready(Ok(Wait::Shutdown));
+        }
+        if waits.state.poll_evicted(cx).is_ready() {
+            // The server is full and this connection waited longest: idle, it closes
+            // quietly; mid-head, it gets 408.
+            return Poll::Ready(Ok(Wait::TimedOut));
         }
         let timer = waits
             .timer
@@ -236,7 +270,9 @@ async fn wait_for_bytes(
         }
         Poll::Pending
     })
-    .await
+    .await;
+    waits.state.end_wait();
+    waited
 }
 
 /// Builds the request handed to the service, once; its body reads lazily from the connection.
@@ -320,7 +356,7 @@ async fn write_response(
             out.buf.extend_from_slice(bytes);
             flush_if_full(transport, out).await?;
         } else {
-            write_all_vectored(transport, &out.buf, bytes).await?;
+            write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
             out.buf.clear();
             out.date = None;
         }
@@ -407,7 +443,7 @@ fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
 
 /// Writes out the buffered responses; the next batch reads the `Date` afresh.
 async fn flush(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
-    write_all_vectored(transport, &out.buf, &[]).await?;
+    write_all_vectored(transport, &out.buf, &[], &mut out.deadline).await?;
     out.buf.clear();
     out.date = None;
     if out.buf.capacity() > MAX_RETAINED_WRITE_BUFFER {
@@ -492,8 +528,14 @@ mod tests {
         let layer = next.run(request().with_state((), Default::default()));
         let settings = Settings::default();
         let shutdown = Shutdown::new();
-        let per_connection =
-            serve_connection(Arc::new(Unused), &service, conn, &settings, &shutdown);
+        let per_connection = serve_connection(
+            Arc::new(Unused),
+            &service,
+            conn,
+            &settings,
+            &shutdown,
+            Arc::default(),
+        );
         let sizes = [
             ("Request", std::mem::size_of::<Request>()),
             ("Response", std::mem::size_of::<Response>()),

@@ -6,6 +6,8 @@ use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
+use super::pressure::{ConnState, evict_one};
+
 /// The open connections of a server.
 #[derive(Default)]
 pub(crate) struct Connections {
@@ -14,8 +16,8 @@ pub(crate) struct Connections {
 
 #[derive(Default)]
 struct State {
-    /// Tasks of open connections, by slot.
-    open: Slab<Option<juliex::JoinHandle<()>>>,
+    /// Tasks of open connections, by slot, and what each waits for.
+    open: Slab<(Option<juliex::JoinHandle<()>>, Arc<ConnState>)>,
     /// The accept loop, waiting for a free slot.
     accept_waiter: Option<Waker>,
     /// Shutdown, waiting for the last connection to end.
@@ -39,15 +41,37 @@ impl Connections {
         Poll::Pending
     }
 
+    /// Whether fewer than `max` connections are open.
+    pub(crate) fn has_room(&self, max: usize) -> bool {
+        self.state().open.len() < max
+    }
+
     /// Reserves a slot for a new connection; its task is attached with [`Connections::attach`].
-    pub(crate) fn reserve(&self) -> usize {
-        self.state().open.insert(None)
+    pub(crate) fn reserve(&self) -> (usize, Arc<ConnState>) {
+        let state = Arc::new(ConnState::default());
+        (self.state().open.insert((None, state.clone())), state)
+    }
+
+    /// The server is full: asks one connection to close (see [`super::pressure`]); returns
+    /// whether one was asked.
+    pub(crate) fn make_room(&self) -> bool {
+        let evicted = evict_one(self.state().open.iter().map(|(_, (_, state))| &**state));
+        match evicted {
+            Some(waker) => {
+                // Woken outside the lock.
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// Records the task serving the connection in `slot`, unless it already ended.
     pub(crate) fn attach(&self, slot: usize, task: juliex::JoinHandle<()>) {
         if let Some(entry) = self.state().open.get_mut(slot) {
-            *entry = Some(task);
+            entry.0 = Some(task);
         }
     }
 
@@ -79,7 +103,12 @@ impl Connections {
 
     /// Aborts every connection still open (their tasks are cancelled).
     pub(crate) fn abort_all(&self) {
-        let tasks: Vec<_> = self.state().open.drain().flatten().collect();
+        let tasks: Vec<_> = self
+            .state()
+            .open
+            .drain()
+            .filter_map(|(task, _)| task)
+            .collect();
         for task in &tasks {
             task.abort();
         }
@@ -90,6 +119,8 @@ impl Connections {
 pub(crate) struct SlotGuard {
     pub(crate) connections: Arc<Connections>,
     pub(crate) slot: usize,
+    /// What the connection waits for, seen by the accept loop.
+    pub(crate) state: Arc<ConnState>,
 }
 
 impl Drop for SlotGuard {

@@ -30,6 +30,7 @@
 mod conn;
 mod connections;
 mod listener;
+mod pressure;
 pub(crate) mod reader;
 mod service;
 mod shutdown;
@@ -38,11 +39,13 @@ mod signal;
 mod transport;
 
 pub use crate::settings::{
+    DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_RATE_GRACE, DEFAULT_BODY_READ_TIMEOUT,
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
     DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_METADATA_BYTES,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
-    DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, Settings,
+    DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Settings,
 };
+pub use pressure::PRESSURE_MIN_WAIT;
 pub use service::{ConnInfo, Service};
 #[cfg(unix)]
 pub use signal::{ShutdownSignal, shutdown_signal};
@@ -61,6 +64,8 @@ use shutdown::Shutdown;
 
 /// First pause after an `accept` that failed for lack of a resource (descriptors, memory).
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+/// How often a full server that found no connection to close looks again.
+const FULL_RETRY: Duration = Duration::from_millis(250);
 /// Longest pause between failing `accept`s.
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
@@ -99,6 +104,7 @@ impl<S: Service> ServeConnection for S {
                 accepted.info,
                 &settings,
                 &shutdown,
+                _slot.state.clone(),
             )
             .await;
         })
@@ -264,12 +270,6 @@ impl Listening {
                 if stopping.poll_triggered(cx).is_ready() {
                     return Poll::Ready(Event::Shutdown);
                 }
-                if connections
-                    .poll_room(cx, settings.max_connections)
-                    .is_pending()
-                {
-                    return Poll::Pending;
-                }
                 listener.poll_accept(cx).map(Event::Accepted)
             })
             .await;
@@ -277,6 +277,17 @@ impl Listening {
                 Event::Shutdown => break,
                 Event::Accepted(Ok(accepted)) => {
                     backoff = ACCEPT_BACKOFF_MIN;
+                    // A newcomer at the cap: make room rather than lock it out (see
+                    // `pressure`); the slot frees once the chosen connection has closed.
+                    while !connections.has_room(settings.max_connections)
+                        && !shutdown.is_triggered()
+                    {
+                        let asked = connections.make_room();
+                        let wait = if asked { FULL_RETRY * 4 } else { FULL_RETRY };
+                        let room =
+                            poll_fn(|cx| connections.poll_room(cx, settings.max_connections));
+                        let _ = romio::time::timeout(wait, room).await;
+                    }
                     spawn_connection(accepted, &service, &settings, &shutdown, &connections);
                 }
                 Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
@@ -309,10 +320,11 @@ fn spawn_connection(
     shutdown: &Shutdown,
     connections: &Arc<Connections>,
 ) {
-    let slot = connections.reserve();
+    let (slot, state) = connections.reserve();
     let guard = SlotGuard {
         connections: connections.clone(),
         slot,
+        state,
     };
     let task = service
         .clone()

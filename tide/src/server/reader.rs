@@ -6,17 +6,21 @@
 //! while the handler reads the body). Bytes are parsed in place; the buffer is reused from
 //! request to request and only grows up to the head limit plus one read.
 
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::transport::Transport;
+use super::pressure::ConnState;
+use super::transport::{Transport, WriteDeadline};
 use crate::h1::decoder::{Decoder, FramingError};
 use crate::h1::request_head::{self, HeadError, RequestHead};
 use crate::h1::response_head::CONTINUE;
-use crate::settings::HeadLimits as Limits;
+use crate::settings::{BodyTimeouts, HeadLimits as Limits};
 use crate::{BodyError, body::BodySource};
 
 /// Bytes asked of the OS per read, and the buffer's starting size.
@@ -40,6 +44,8 @@ pub(crate) enum BodyReadError {
     Framing(FramingError),
     /// The client closed the connection mid-body.
     UnexpectedEof,
+    /// The client sent no body byte for too long, or too slowly.
+    TimedOut,
     /// The socket failed.
     Io(io::Error),
 }
@@ -60,6 +66,25 @@ pub(crate) struct ConnReader {
     continue_state: Continue,
     /// The peer closed its writing side.
     eof: bool,
+    /// Complete responses lent by the connection loop while a handler or the drain reads
+    /// the body: written out (from `unsent_from`) before any wait for more body bytes, so a
+    /// client never waits for an answer the server already has.
+    unsent: Vec<u8>,
+    unsent_from: usize,
+    /// How long and how slowly the client may send a body.
+    timeouts: BodyTimeouts,
+    /// When the current wait for body bytes began, if one is under way.
+    wait_started: Option<Instant>,
+    /// Time spent waiting for body bytes of the current request, waits that ended.
+    waited: Duration,
+    /// The timer of body waits, kept from wait to wait (reset, not re-registered).
+    timer: Option<romio::time::Sleep>,
+    /// The write timeout of the lent responses and `100 Continue`.
+    write_deadline: WriteDeadline,
+    /// What the accept loop sees of this connection; it may ask it to close.
+    state: Arc<ConnState>,
+    /// The current body timed out: it fails again at once, and the connection closes.
+    timed_out: bool,
     /// Bumped when a request's body begins and when the engine takes back what its handler
     /// left of it: a [`Body`](crate::Body) made under another generation is stale and must
     /// not read (it would take the bytes of a later request).
@@ -67,7 +92,12 @@ pub(crate) struct ConnReader {
 }
 
 impl ConnReader {
-    pub(crate) fn new(transport: Arc<dyn Transport>) -> ConnReader {
+    pub(crate) fn new(
+        transport: Arc<dyn Transport>,
+        timeouts: BodyTimeouts,
+        write_timeout: Duration,
+        state: Arc<ConnState>,
+    ) -> ConnReader {
         ConnReader {
             transport,
             buf: BytesMut::zeroed(READ_CHUNK),
@@ -77,6 +107,15 @@ impl ConnReader {
             body_read: 0,
             continue_state: Continue::NotNeeded,
             eof: false,
+            unsent: Vec::new(),
+            unsent_from: 0,
+            timeouts,
+            wait_started: None,
+            waited: Duration::ZERO,
+            timer: None,
+            write_deadline: WriteDeadline::new(write_timeout),
+            state,
+            timed_out: false,
             generation: 0,
         }
     }
@@ -114,6 +153,9 @@ impl ConnReader {
         self.generation = self.generation.wrapping_add(1);
         self.body = decoder.filter(|d| !d.is_done());
         self.body_read = 0;
+        self.wait_started = None;
+        self.waited = Duration::ZERO;
+        self.timed_out = false;
         self.continue_state = if expect_continue && self.body.is_some() {
             Continue::Owed
         } else {
@@ -126,6 +168,9 @@ impl ConnReader {
     /// the request's `Body`, wherever it was kept, fails.
     pub(crate) fn take_back_body(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+        // A wait the handler abandoned is over: the handler is not waiting on the client.
+        self.wait_started = None;
+        self.state.end_wait();
     }
 
     /// The current generation (see [`ConnReader::begin_body`]).
@@ -146,6 +191,41 @@ impl ConnReader {
     /// Body bytes decoded so far for the current request.
     pub(crate) fn body_read(&self) -> u64 {
         self.body_read
+    }
+
+    /// Lends the connection loop's buffered responses to the body reads: they are written
+    /// before the first wait for body bytes. Swapped, so the buffers keep their capacity.
+    pub(crate) fn lend_unsent(&mut self, out: &mut Vec<u8>) {
+        debug_assert!(self.unsent.is_empty());
+        std::mem::swap(&mut self.unsent, out);
+        self.unsent_from = 0;
+    }
+
+    /// Hands back what is left unwritten of the lent responses (into the empty `out`).
+    pub(crate) fn take_back_unsent(&mut self, out: &mut Vec<u8>) {
+        debug_assert!(out.is_empty());
+        self.unsent.drain(..self.unsent_from);
+        self.unsent_from = 0;
+        std::mem::swap(&mut self.unsent, out);
+    }
+
+    /// Writes the lent responses; `Ready(Ok)` once none is left.
+    fn poll_write_unsent(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.unsent_from < self.unsent.len() {
+            let slice = [io::IoSlice::new(&self.unsent[self.unsent_from..])];
+            match self.transport.poll_write_vectored(cx, &slice) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.unsent_from += n;
+                    self.write_deadline.progress();
+                }
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return self.write_deadline.poll_stalled(cx).map(Err),
+            }
+        }
+        self.unsent.clear();
+        self.unsent_from = 0;
+        Poll::Ready(Ok(()))
     }
 
     /// Reads more bytes from the transport into the buffer; `Ok(0)` at end of stream.
@@ -181,12 +261,24 @@ impl ConnReader {
     }
 
     /// Decodes the next piece of the body into `out` (appending); `Ready(Ok(true))` once the
-    /// body has ended. Sends the `100 Continue` the client waits for, first.
+    /// body has ended. Sends the `100 Continue` the client waits for, first, and before that
+    /// the responses lent by the connection loop.
     pub(crate) fn poll_body(
         &mut self,
         cx: &mut Context<'_>,
         out: &mut Vec<u8>,
     ) -> Poll<Result<bool, BodyReadError>> {
+        if self.timed_out {
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
+        if self.continue_state == Continue::Owed {
+            // Earlier pipelined responses leave before this request's `100 Continue`.
+            match self.poll_write_unsent(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         if let Poll::Ready(Err(error)) = self.poll_send_continue(cx) {
             return Poll::Ready(Err(BodyReadError::Io(error)));
         }
@@ -210,13 +302,72 @@ impl ConnReader {
             if out.len() > before {
                 return Poll::Ready(Ok(false));
             }
-            match self.poll_fill(cx) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyReadError::UnexpectedEof)),
-                Poll::Ready(Ok(_)) => {}
+            // About to wait on the client: every response it is owed leaves first.
+            match self.poll_write_unsent(cx) {
+                Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
                 Poll::Pending => return Poll::Pending,
             }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyReadError::UnexpectedEof)),
+                Poll::Ready(Ok(_)) => {
+                    if let Some(started) = self.wait_started.take() {
+                        self.waited += started.elapsed();
+                        self.state.end_wait();
+                    }
+                }
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(BodyReadError::Io(error))),
+                Poll::Pending => return self.poll_body_deadline(cx),
+            }
         }
+    }
+
+    /// Arms the deadline of a wait for body bytes: `Ready(TimedOut)` once it has passed.
+    ///
+    /// A wait may last [`BodyTimeouts::idle`] at most, and all waits of one body together
+    /// [`BodyTimeouts::grace`] plus one second per [`BodyTimeouts::min_rate`] bytes received:
+    /// only time the server spent waiting counts, so a handler that reads late is not
+    /// charged for its own delay.
+    fn poll_body_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, BodyReadError>> {
+        let now = Instant::now();
+        let started = *self.wait_started.get_or_insert_with(|| {
+            self.state.begin_wait(false);
+            now
+        });
+        if self.state.poll_evicted(cx).is_ready() {
+            // The server is full and this connection waited longest (see `pressure`).
+            self.timed_out = true;
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
+        let mut deadline = started.checked_add(self.timeouts.idle);
+        if self.timeouts.min_rate > 0 {
+            let earned =
+                Duration::from_secs_f64(self.body_read as f64 / self.timeouts.min_rate as f64);
+            let budget = self
+                .timeouts
+                .grace
+                .saturating_add(earned)
+                .saturating_sub(self.waited);
+            let by_rate = started.checked_add(budget);
+            deadline = match (deadline, by_rate) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| romio::time::sleep_until(deadline));
+        if timer.deadline() != deadline {
+            timer.reset(deadline);
+        }
+        if now >= deadline || Pin::new(&mut *timer).poll(cx).is_ready() {
+            self.timed_out = true;
+            return Poll::Ready(Err(BodyReadError::TimedOut));
+        }
+        Poll::Pending
     }
 
     fn poll_send_continue(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -229,11 +380,14 @@ impl ConnReader {
             let slice = [io::IoSlice::new(&CONTINUE[written..])];
             match self.transport.poll_write_vectored(cx, &slice) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => written += n,
+                Poll::Ready(Ok(n)) => {
+                    written += n;
+                    self.write_deadline.progress();
+                }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
                     self.continue_state = Continue::Sending(written);
-                    return Poll::Pending;
+                    return self.write_deadline.poll_stalled(cx).map(Err);
                 }
             }
         }
@@ -250,6 +404,7 @@ impl From<BodyReadError> for BodyError {
         match error {
             BodyReadError::Framing(framing) => BodyError::Malformed(framing.0),
             BodyReadError::UnexpectedEof => BodyError::UnexpectedEof,
+            BodyReadError::TimedOut => BodyError::TimedOut,
             BodyReadError::Io(error) => BodyError::Io(error),
         }
     }

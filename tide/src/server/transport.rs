@@ -1,11 +1,14 @@
 //! [`Transport`]: the byte stream a connection runs over (TCP or Unix), shared by the
 //! connection's reader (which request bodies read through) and its writer.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
+use romio::time::Sleep;
 
 /// A connected byte stream that can be read and written through a shared reference, like
 /// `romio::TcpStream` and `romio::UnixStream`.
@@ -47,11 +50,64 @@ where
     }
 }
 
-/// Writes all of `bufs` (a head and a body, say), retrying short writes.
+/// The write timeout of one connection: a peer that accepts no byte for `timeout` while the
+/// server has bytes for it fails the write with [`io::ErrorKind::TimedOut`], and the
+/// connection (with the responses it holds) is dropped. One timer, armed only when a write
+/// has to wait.
+pub(crate) struct WriteDeadline {
+    timeout: Duration,
+    timer: Option<Sleep>,
+    /// Bytes were accepted since the timer was last armed.
+    progressed: bool,
+}
+
+impl WriteDeadline {
+    pub(crate) fn new(timeout: Duration) -> WriteDeadline {
+        WriteDeadline {
+            timeout,
+            timer: None,
+            progressed: false,
+        }
+    }
+
+    /// The peer accepted bytes.
+    pub(crate) fn progress(&mut self) {
+        self.progressed = true;
+    }
+
+    /// A write must wait: `Ready(error)` once the peer has accepted nothing for the timeout.
+    pub(crate) fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let restart = self.progressed || self.timer.is_none();
+        self.progressed = false;
+        if restart {
+            let Some(deadline) = Instant::now().checked_add(self.timeout) else {
+                return Poll::Pending;
+            };
+            match &mut self.timer {
+                Some(timer) => timer.reset(deadline),
+                None => self.timer = Some(romio::time::sleep_until(deadline)),
+            }
+        }
+        let Some(timer) = &mut self.timer else {
+            return Poll::Pending;
+        };
+        match Pin::new(timer).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer accepted no bytes within the write timeout",
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Writes all of `bufs` (a head and a body, say), retrying short writes, within the write
+/// timeout.
 pub(crate) async fn write_all_vectored(
     transport: &dyn Transport,
     mut first: &[u8],
     mut second: &[u8],
+    deadline: &mut WriteDeadline,
 ) -> io::Result<()> {
     std::future::poll_fn(|cx| {
         while !first.is_empty() || !second.is_empty() {
@@ -60,8 +116,9 @@ pub(crate) async fn write_all_vectored(
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return deadline.poll_stalled(cx).map(Err),
             };
+            deadline.progress();
             let from_first = written.min(first.len());
             first = &first[from_first..];
             second = &second[written - from_first..];

@@ -783,3 +783,11 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// Whether the server has sent something on `stream`, or closed it (nothing is consumed).
+pub fn answered(stream: &mut TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let peeked = stream.peek(&mut [0]);
+    stream.set_nonblocking(false).unwrap();
+    !matches!(peeked, Err(error) if error.kind() == ErrorKind::WouldBlock)
+}
