@@ -47,3 +47,26 @@ fn pipelined_heads_and_gets_stay_in_step() {
     assert_eq!(client.head_response().header("content-length"), Some("3"));
     client.response().assert(200, "/ccc");
 }
+
+#[test]
+fn an_error_answer_to_head_has_no_body_either() {
+    let server = TestServer::start(Settings::default().max_headers(2), app);
+    for bad in [
+        // No Host: 400.
+        "HEAD / HTTP/1.1\r\n\r\n".to_owned(),
+        // Too many header fields: 431.
+        "HEAD / HTTP/1.1\r\nHost: t\r\nA: 1\r\nB: 2\r\n\r\n".to_owned(),
+        // Smuggling: 400.
+        "HEAD / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_owned(),
+    ] {
+        let mut client = server.connect();
+        client.send(bad.clone());
+        let headed = client.head_response();
+        assert!(headed.status >= 400, "{bad:?}: {headed:?}");
+        assert!(headed.says_close(), "{bad:?}: {headed:?}");
+        // The head announces the length of the body a GET would get, and none follows.
+        assert!(headed.header("content-length").is_some(), "{headed:?}");
+        client.assert_closed();
+    }
+}

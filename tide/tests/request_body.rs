@@ -68,6 +68,37 @@ fn a_small_unread_body_is_drained_and_the_connection_kept() {
 }
 
 #[test]
+fn the_drain_limit_is_exact() {
+    let settings = Settings::default().max_drain_bytes(1024);
+    let server = TestServer::start(settings, app);
+    let chunked = |len: usize| {
+        format!(
+            "POST /ignore HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n\
+             {len:x}\r\n{}\r\n0\r\n\r\n",
+            "c".repeat(len)
+        )
+    };
+    // At the limit, sent whole in one write: drained, the connection kept.
+    let mut client = server.connect();
+    let response = client.request(post("/ignore", &"x".repeat(1024)));
+    response.assert(200, "ignored");
+    assert!(!response.says_close(), "{response:?}");
+    let response = client.request(chunked(1024));
+    response.assert(200, "ignored");
+    assert!(!response.says_close(), "{response:?}");
+    client.get("/next").assert(200, "/next");
+
+    // One byte over, though it arrives in the same single read: closed.
+    for request in [post("/ignore", &"x".repeat(1025)), chunked(1025)] {
+        let mut client = server.connect();
+        let response = client.request(request);
+        response.assert(200, "ignored");
+        assert!(response.says_close(), "{response:?}");
+        client.assert_closed();
+    }
+}
+
+#[test]
 fn a_large_unread_body_closes_the_connection_after_the_response() {
     let settings = Settings::default().max_drain_bytes(1024);
     let server = TestServer::start(settings, app);

@@ -55,6 +55,14 @@ impl Decoder {
         }
     }
 
+    /// How many body bytes are still to come, when the framing says (a `Content-Length`).
+    pub(crate) fn remaining_length(&self) -> Option<u64> {
+        match self {
+            Decoder::Length(remaining) => Some(*remaining),
+            Decoder::Chunked(_) => None,
+        }
+    }
+
     /// Decodes what it can of `input`, appending body bytes to `body`.
     pub(crate) fn decode(
         &mut self,

@@ -52,10 +52,12 @@ const MAX_RETAINED_WRITE_BUFFER: usize = 1024 * 1024;
 #[allow(clippy::large_enum_variant)]
 enum NextHead {
     Head(RequestHead, Bytes),
-    /// The head can never be valid: answer with this status and close.
-    Reject(StatusCode, &'static str),
-    /// The client took too long to send a head it had started: 408 and close.
-    TimedOut,
+    /// The head can never be valid: answer with this status and close. The flag tells
+    /// whether the request line at least began with `HEAD` (its answer has no body).
+    Reject(StatusCode, &'static str, bool),
+    /// The client took too long to send a head it had started: 408 and close (the flag as
+    /// for `Reject`).
+    TimedOut(bool),
     /// Close quietly: the client left, stayed idle too long, or the server shuts down.
     Close,
 }
@@ -117,15 +119,16 @@ pub(crate) async fn serve_connection<S: Service>(
         let (head, raw) =
             match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
                 NextHead::Head(head, raw) => (head, raw),
-                NextHead::Reject(status, reason) => {
-                    write_error(&mut out, status, reason);
+                NextHead::Reject(status, reason, head) => {
+                    write_error(&mut out, status, reason, head);
                     return close(&*transport, &mut out).await;
                 }
-                NextHead::TimedOut => {
+                NextHead::TimedOut(head) => {
                     write_error(
                         &mut out,
                         StatusCode::REQUEST_TIMEOUT,
                         "request head not received in time",
+                        head,
                     );
                     return close(&*transport, &mut out).await;
                 }
@@ -196,7 +199,10 @@ async fn next_head(
             let mut reader = lock(reader);
             match reader.parse_head(&settings.limits) {
                 Ok(Some((head, raw))) => return Ok(NextHead::Head(head, raw)),
-                Err(error) => return Ok(NextHead::Reject(error.status, error.reason)),
+                Err(error) => {
+                    let head = is_head_request(reader.buffered());
+                    return Ok(NextHead::Reject(error.status, error.reason, head));
+                }
                 Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
                 Ok(None) => reader.buffered().is_empty(),
             }
@@ -215,7 +221,9 @@ async fn next_head(
             Wait::Bytes => {}
             Wait::Eof | Wait::Shutdown => return Ok(NextHead::Close),
             Wait::TimedOut if idle => return Ok(NextHead::Close),
-            Wait::TimedOut => return Ok(NextHead::TimedOut),
+            Wait::TimedOut => {
+                return Ok(NextHead::TimedOut(is_head_request(lock(reader).buffered())));
+            }
         }
     }
 }
@@ -399,6 +407,14 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
             // The client never got `100 Continue`, so it may never send the body.
             return false;
         }
+        // A body known to be longer than the drain limit is not read at all; one whose
+        // length is unknown is read until it ends or passes the limit, whichever is first.
+        if reader
+            .body_remaining()
+            .is_some_and(|remaining| remaining > settings.max_drain_bytes)
+        {
+            return false;
+        }
         reader.body_read().saturating_add(settings.max_drain_bytes)
     };
     let drained = async {
@@ -408,8 +424,13 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
             loop {
                 scratch.clear();
                 match reader.poll_body(cx, &mut scratch) {
+                    // Exact: a body that ended past the limit within one read still
+                    // counts as too long.
+                    Poll::Ready(Ok(_)) if reader.body_read() > drain_until => {
+                        return Poll::Ready(false);
+                    }
                     Poll::Ready(Ok(true)) => return Poll::Ready(true),
-                    Poll::Ready(Ok(false)) if reader.body_read() <= drain_until => {}
+                    Poll::Ready(Ok(false)) => {}
                     Poll::Ready(_) => return Poll::Ready(false),
                     Poll::Pending => return Poll::Pending,
                 }
@@ -422,8 +443,15 @@ async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
         .unwrap_or(false)
 }
 
-/// Appends a plain-text error response that closes the connection.
-fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
+/// Whether a request that could not be parsed began as a `HEAD` request: its error response
+/// then carries no body (RFC 9110 §9.3.2), as every answer to `HEAD` does.
+fn is_head_request(buffered: &[u8]) -> bool {
+    buffered.starts_with(b"HEAD ")
+}
+
+/// Appends a plain-text error response that closes the connection; its body is left out for
+/// a `HEAD` request (its length still announced).
+fn write_error(out: &mut Out, status: StatusCode, reason: &str, head_request: bool) {
     let fields = ResponseFields::with_content_type(http::HeaderValue::from_static(
         "text/plain; charset=utf-8",
     ));
@@ -438,7 +466,9 @@ fn write_error(out: &mut Out, status: StatusCode, reason: &str) {
         ConnectionHeader::Close,
         Some(&date),
     );
-    out.buf.extend_from_slice(body.as_bytes());
+    if !head_request {
+        out.buf.extend_from_slice(body.as_bytes());
+    }
 }
 
 /// Writes out the buffered responses; the next batch reads the `Date` afresh.

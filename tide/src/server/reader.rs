@@ -188,6 +188,14 @@ impl ConnReader {
         self.continue_state == Continue::Owed
     }
 
+    /// How many bytes of the current body are still to come, when its framing says
+    /// (`Content-Length`); `Some(0)` once it is done.
+    pub(crate) fn body_remaining(&self) -> Option<u64> {
+        self.body
+            .as_ref()
+            .map_or(Some(0), |decoder| decoder.remaining_length())
+    }
+
     /// Body bytes decoded so far for the current request.
     pub(crate) fn body_read(&self) -> u64 {
         self.body_read
