@@ -116,6 +116,7 @@ pub struct Settings {
     pub(crate) header_read_timeout: Duration,
     pub(crate) keep_alive_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) max_drain_bytes: u64,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) listen_backlog: u32,
@@ -134,6 +135,7 @@ impl Default for Settings {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: None,
             max_drain_bytes: DEFAULT_MAX_DRAIN_BYTES,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
@@ -246,6 +248,17 @@ impl Settings {
         self
     }
 
+    /// Most connections open at once from one client address (IPv4 or IPv6; Unix-socket
+    /// clients have none and are not counted). A connection over its address's share is
+    /// closed as soon as it is accepted, before it counts against
+    /// [`max_connections`](Settings::max_connections) or could make room there by evicting
+    /// another client's connection. Clients behind one proxy or NAT share an address: set it
+    /// with that in mind. Default: no limit.
+    pub fn max_connections_per_ip(mut self, connections: usize) -> Settings {
+        self.max_connections_per_ip = Some(connections.max(1));
+        self
+    }
+
     /// Most bytes of an unread request body that are read and discarded to keep the
     /// connection alive; past that, the connection is closed. Default: 256 KiB.
     pub fn max_drain_bytes(mut self, bytes: u64) -> Settings {
@@ -312,6 +325,7 @@ mod tests {
         assert_eq!(settings.drain_timeout, DEFAULT_DRAIN_TIMEOUT);
         assert_eq!(settings.listen_backlog, DEFAULT_LISTEN_BACKLOG);
         assert!(settings.stop_on_signals);
+        assert_eq!(settings.max_connections_per_ip, None);
     }
 
     #[test]
@@ -360,6 +374,7 @@ mod tests {
         assert_eq!(settings.drain_timeout, Duration::from_secs(11));
         assert_eq!(settings.listen_backlog, 12);
         assert!(!settings.stop_on_signals);
+        assert_eq!(settings.max_connections_per_ip, Some(13));
     }
 
     #[test]

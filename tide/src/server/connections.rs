@@ -1,6 +1,8 @@
 //! [`Connections`]: the open connections of one server, their cap, and their tasks (so that
 //! shutdown can wait for them, and abort the ones that outlive the deadline).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -18,6 +20,10 @@ pub(crate) struct Connections {
 struct State {
     /// Tasks of open connections, by slot, and what each waits for.
     open: Slab<(Option<juliex::JoinHandle<()>>, Arc<ConnState>)>,
+    /// The client address of each open connection that has one, by slot.
+    peers: HashMap<usize, IpAddr>,
+    /// Open connections per client address (only addresses with at least one).
+    per_ip: HashMap<IpAddr, usize>,
     /// The accept loop, waiting for a free slot.
     accept_waiter: Option<Waker>,
     /// Shutdown, waiting for the last connection to end.
@@ -41,15 +47,37 @@ impl Connections {
         Poll::Pending
     }
 
+    /// How many connections from `ip` are open.
+    pub(crate) fn open_from(&self, ip: IpAddr) -> usize {
+        self.state().per_ip.get(&ip).copied().unwrap_or(0)
+    }
+
     /// Whether fewer than `max` connections are open.
     pub(crate) fn has_room(&self, max: usize) -> bool {
         self.state().open.len() < max
     }
 
-    /// Reserves a slot for a new connection; its task is attached with [`Connections::attach`].
-    pub(crate) fn reserve(&self) -> (usize, Arc<ConnState>) {
-        let state = Arc::new(ConnState::default());
-        (self.state().open.insert((None, state.clone())), state)
+    /// Reserves a slot for a new connection from `peer`; its task is attached with
+    /// [`Connections::attach`]. `None` if `peer` already has `per_ip_limit` connections open.
+    pub(crate) fn reserve(
+        &self,
+        peer: Option<IpAddr>,
+        per_ip_limit: Option<usize>,
+    ) -> Option<(usize, Arc<ConnState>)> {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        if let (Some(ip), Some(limit)) = (peer, per_ip_limit)
+            && state.per_ip.get(&ip).is_some_and(|&open| open >= limit)
+        {
+            return None;
+        }
+        let conn = Arc::new(ConnState::default());
+        let slot = state.open.insert((None, conn.clone()));
+        if let Some(ip) = peer {
+            *state.per_ip.entry(ip).or_insert(0) += 1;
+            state.peers.insert(slot, ip);
+        }
+        Some((slot, conn))
     }
 
     /// The server is full: asks one connection to close (see [`super::pressure`]); returns
@@ -81,6 +109,7 @@ impl Connections {
             let mut state = self.state();
             // The handle is dropped here, detaching the (finishing) task.
             state.open.try_remove(slot);
+            state.forget_peer(slot);
             let drained = state.open.is_empty();
             (
                 state.accept_waiter.take(),
@@ -103,14 +132,29 @@ impl Connections {
 
     /// Aborts every connection still open (their tasks are cancelled).
     pub(crate) fn abort_all(&self) {
-        let tasks: Vec<_> = self
-            .state()
-            .open
-            .drain()
-            .filter_map(|(task, _)| task)
-            .collect();
+        let tasks: Vec<_> = {
+            let mut state = self.state();
+            state.peers.clear();
+            state.per_ip.clear();
+            state.open.drain().filter_map(|(task, _)| task).collect()
+        };
         for task in &tasks {
             task.abort();
+        }
+    }
+}
+
+impl State {
+    /// Stops counting the connection in `slot` against its client address.
+    fn forget_peer(&mut self, slot: usize) {
+        let Some(ip) = self.peers.remove(&slot) else {
+            return;
+        };
+        if let Some(open) = self.per_ip.get_mut(&ip) {
+            *open -= 1;
+            if *open == 0 {
+                self.per_ip.remove(&ip);
+            }
         }
     }
 }

@@ -277,6 +277,15 @@ impl Listening {
                 Event::Shutdown => break,
                 Event::Accepted(Ok(accepted)) => {
                     backoff = ACCEPT_BACKOFF_MIN;
+                    let peer = accepted.info.peer_addr.map(|addr| addr.ip());
+                    if let (Some(ip), Some(limit)) = (peer, settings.max_connections_per_ip)
+                        && connections.open_from(ip) >= limit
+                    {
+                        // Over its address's share: closed at once, before it can make
+                        // room at the cap by evicting anyone else.
+                        log::debug!("closing a connection from {ip}: {limit} already open");
+                        continue;
+                    }
                     // A newcomer at the cap: make room rather than lock it out (see
                     // `pressure`); the slot frees once the chosen connection has closed.
                     while !connections.has_room(settings.max_connections)
@@ -320,7 +329,11 @@ fn spawn_connection(
     shutdown: &Shutdown,
     connections: &Arc<Connections>,
 ) {
-    let (slot, state) = connections.reserve();
+    let peer = accepted.info.peer_addr.map(|addr| addr.ip());
+    // Only this accept loop reserves, and it checked the address's share just before.
+    let Some((slot, state)) = connections.reserve(peer, settings.max_connections_per_ip) else {
+        return;
+    };
     let guard = SlotGuard {
         connections: connections.clone(),
         slot,
