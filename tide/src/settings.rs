@@ -346,7 +346,8 @@ mod tests {
             .stop_on_signals(false)
             .body_read_timeout(Duration::from_secs(13))
             .body_min_rate(14, Duration::from_secs(15))
-            .write_timeout(Duration::from_secs(16));
+            .write_timeout(Duration::from_secs(16))
+            .max_connections_per_ip(17);
         assert_eq!(settings.write_timeout, Duration::from_secs(16));
         assert_eq!(
             (
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(settings.drain_timeout, Duration::from_secs(11));
         assert_eq!(settings.listen_backlog, 12);
         assert!(!settings.stop_on_signals);
-        assert_eq!(settings.max_connections_per_ip, Some(13));
+        assert_eq!(settings.max_connections_per_ip, Some(17));
     }
 
     #[test]
