@@ -37,6 +37,8 @@
 #![deny(missing_docs)]
 
 #[cfg(any(feature = "fs", feature = "compression"))]
+#[doc(hidden)]
+pub mod __fuzz;
 mod accept_encoding;
 mod app;
 mod body;

@@ -32,6 +32,7 @@ mod connections;
 mod listener;
 mod pressure;
 pub(crate) mod reader;
+mod serve_io;
 mod service;
 mod shutdown;
 #[cfg(unix)]
@@ -46,6 +47,7 @@ pub use crate::settings::{
     DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Settings,
 };
 pub use pressure::PRESSURE_MIN_WAIT;
+pub use serve_io::{LockedIo, serve_connection, serve_transport};
 pub use service::{ConnInfo, Service};
 #[cfg(unix)]
 pub use signal::{ShutdownSignal, shutdown_signal};
