@@ -112,6 +112,39 @@ fn a_large_unread_body_closes_the_connection_after_the_response() {
 }
 
 #[test]
+fn a_client_that_sends_its_whole_unread_body_before_reading_gets_the_response() {
+    // The simplest client there is: write the request whole, then read. The server answers
+    // without reading the (too long) body and closes; closing with the body's bytes unread
+    // would reset the connection, and a reset can destroy the response before the client
+    // reads it. The server lingers instead: it closes its side, then reads and discards
+    // until the client closes.
+    let settings = Settings::default().max_drain_bytes(1024);
+    let server = TestServer::start(settings, app);
+    let body = "w".repeat(2 * 1024 * 1024 + 3);
+    for attempt in 0..100 {
+        let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        use std::io::{Read, Write};
+        stream.write_all(post("/ignore", &body).as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .unwrap_or_else(|error| panic!("attempt {attempt}: {error}"));
+        let text = String::from_utf8_lossy(&raw);
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\n"),
+            "attempt {attempt}: {text}"
+        );
+        assert!(
+            text.ends_with("\r\n\r\nignored"),
+            "attempt {attempt}: {text}"
+        );
+    }
+}
+
+#[test]
 fn a_large_unread_body_still_arriving_gets_its_response() {
     // The client writes more than the drain limit while the server answers: the response
     // must reach the client before the connection is closed.

@@ -14,7 +14,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use romio::time::Sleep;
 
@@ -45,6 +45,15 @@ const INLINE_BODY_BYTES: usize = 16 * 1024;
 const FLUSH_AT_BYTES: usize = 64 * 1024;
 /// A write buffer that grew past this is given back to the allocator after the flush.
 const MAX_RETAINED_WRITE_BUFFER: usize = 1024 * 1024;
+/// After closing its side of a connection whose client may still be sending (a request body
+/// left unread, a rejected request), the server reads and discards for at most this long
+/// before it lets the connection go. Closing with the client's bytes unread would reset the
+/// connection: the client's writes fail, and a reset can destroy the response before the
+/// client has read it (RFC 9112 §9.6 asks servers to close this way).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// The most bytes read and discarded while lingering; a client still sending after that has
+/// its connection reset.
+const LINGER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What waiting for the next request head produced.
 // Returned once per request and matched at once: boxing the head would cost an allocation
@@ -121,7 +130,7 @@ pub(crate) async fn serve_connection<S: Service>(
                 NextHead::Head(head, raw) => (head, raw),
                 NextHead::Reject(status, reason, head) => {
                     write_error(&mut out, status, reason, head);
-                    return close(&*transport, &mut out).await;
+                    return close(&*transport, &mut out, Linger::Yes).await;
                 }
                 NextHead::TimedOut(head) => {
                     write_error(
@@ -130,9 +139,9 @@ pub(crate) async fn serve_connection<S: Service>(
                         "request head not received in time",
                         head,
                     );
-                    return close(&*transport, &mut out).await;
+                    return close(&*transport, &mut out, Linger::Yes).await;
                 }
-                NextHead::Close => return close(&*transport, &mut out).await,
+                NextHead::Close => return close(&*transport, &mut out, Linger::No).await,
             };
 
         let version = head.version;
@@ -179,7 +188,13 @@ pub(crate) async fn serve_connection<S: Service>(
             }
         }
         if !keep_alive {
-            return close(&*transport, &mut out).await;
+            // The client may still be sending the body nobody read.
+            let linger = if lock(&reader).body_done() {
+                Linger::No
+            } else {
+                Linger::Yes
+            };
+            return close(&*transport, &mut out, linger).await;
         }
     }
 }
@@ -491,12 +506,47 @@ async fn flush_if_full(transport: &dyn Transport, out: &mut Out) -> io::Result<(
     Ok(())
 }
 
-/// Flushes and shuts down the writing side; the peer sees the end of the stream.
-async fn close(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
+/// Flushes and shuts down the writing side (the peer sees the end of the stream), then lingers
+/// if asked to.
+async fn close(transport: &dyn Transport, out: &mut Out, linger: Linger) -> io::Result<()> {
     if !out.is_empty() {
         flush(transport, out).await?;
     }
-    poll_fn(|cx| transport.poll_close(cx)).await
+    poll_fn(|cx| transport.poll_close(cx)).await?;
+    if linger == Linger::Yes {
+        discard_until_eof(transport).await;
+    }
+    Ok(())
+}
+
+/// Whether closing a connection waits for the client to stop sending; see [`LINGER_TIME`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Linger {
+    Yes,
+    No,
+}
+
+/// Reads and discards until the client closes, within [`LINGER_TIME`] and [`LINGER_BYTES`].
+async fn discard_until_eof(transport: &dyn Transport) {
+    // On the heap: the connection's future stays small, and only a lingering close pays.
+    let mut scratch = vec![0u8; 8 * 1024];
+    let mut discarded = 0u64;
+    let discarding = poll_fn(|cx| {
+        loop {
+            match transport.poll_read(cx, &mut scratch) {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    discarded += n as u64;
+                    if discarded > LINGER_BYTES {
+                        return Poll::Ready(());
+                    }
+                }
+                // The client closed (or the connection failed): nothing left to wait for.
+                Poll::Ready(_) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    });
+    let _ = romio::time::timeout(LINGER_TIME, discarding).await;
 }
 
 #[cfg(test)]
