@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::fields::{Fields, is_named};
 use super::response_head::lists_token;
+use super::scan::{is_token, is_value_byte};
 
 /// The header fields of a response.
 #[derive(Debug, Clone)]
@@ -90,35 +91,13 @@ fn is_special(name: &[u8]) -> bool {
 
 /// Whether `name` is a field name (a token), as `HeaderName` has it.
 pub(crate) fn is_field_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.iter().all(|&b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !name.is_empty() && name.iter().all(|&b| is_token(b))
 }
 
 /// Whether `value` is field text, as `HeaderValue::from_str` has it (no control bytes but
 /// tabs).
 pub(crate) fn is_field_value(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+    value.iter().all(|&b| is_value_byte(b))
 }
 
 /// Appends `name: value` CRLF.
