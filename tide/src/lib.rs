@@ -29,6 +29,7 @@ mod h1;
 pub mod middleware;
 mod panic;
 mod percent;
+mod recycle;
 mod request;
 mod response;
 mod route;

@@ -66,6 +66,19 @@ impl Head {
         }
     }
 
+    /// A placeholder head holding nothing (what a recycled request holds between two
+    /// requests); never read.
+    pub(crate) fn empty() -> Head {
+        Head {
+            method: Method::GET,
+            version: Version::HTTP_11,
+            raw: Bytes::new(),
+            target: None,
+            uri: OnceLock::new(),
+            headers: OnceLock::new(),
+        }
+    }
+
     /// A head made of parts already parsed (an in-process request).
     pub(crate) fn from_parts(
         method: Method,

@@ -114,7 +114,37 @@ impl Default for ResponseFields {
     }
 }
 
+/// The most capacity of a lines buffer that [`ResponseFields::clear`] keeps.
+const MAX_KEPT_LINES_BYTES: usize = 1024;
+
 impl ResponseFields {
+    /// Empties the fields, keeping the lines' buffer (up to [`MAX_KEPT_LINES_BYTES`]) for
+    /// the next response.
+    pub(crate) fn clear(&mut self) {
+        match self {
+            ResponseFields::Lines(own) if own.lines.capacity() <= MAX_KEPT_LINES_BYTES => {
+                own.content_type = None;
+                own.lines.clear();
+                own.special = false;
+            }
+            other => *other = ResponseFields::default(),
+        }
+    }
+
+    /// Replaces the fields with `fresh`, keeping this one's buffer when `fresh` has none.
+    pub(crate) fn refill(&mut self, fresh: ResponseFields) {
+        match (self, fresh) {
+            (ResponseFields::Lines(own), ResponseFields::Lines(fresh))
+                if fresh.lines.capacity() == 0 =>
+            {
+                own.content_type = fresh.content_type;
+                own.lines.clear();
+                own.special = false;
+            }
+            (this, fresh) => *this = fresh,
+        }
+    }
+
     /// Fields with only a `Content-Type`.
     pub(crate) fn with_content_type(content_type: HeaderValue) -> ResponseFields {
         ResponseFields::Lines(Lines {
