@@ -97,21 +97,12 @@ impl Recycle for Parts {
     }
 
     fn reset(&mut self) {
-        self.head = Head::empty();
+        self.head.release();
         self.extensions.clear();
         self.body = Body::empty();
-        self.params = Params::default();
-    }
-
-    fn refill(&mut self, fresh: Parts) {
-        self.head = fresh.head;
-        if !fresh.extensions.is_empty() {
-            self.extensions = fresh.extensions;
+        if !self.params.is_empty() || self.params.has_raw_rest() {
+            self.params = Params::default();
         }
-        self.body = fresh.body;
-        self.params = fresh.params;
-        self.conn = fresh.conn;
-        self.body_limit = fresh.body_limit;
     }
 }
 

@@ -79,6 +79,15 @@ impl Head {
         }
     }
 
+    /// Drops what the head refers to (the connection's read buffer, the parsed forms),
+    /// leaving a head that is never read again.
+    pub(crate) fn release(&mut self) {
+        self.raw = Bytes::new();
+        self.target = None;
+        self.uri.take();
+        self.headers.take();
+    }
+
     /// A head made of parts already parsed (an in-process request).
     pub(crate) fn from_parts(
         method: Method,
