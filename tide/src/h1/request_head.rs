@@ -41,7 +41,7 @@ pub(crate) enum BodyFraming {
 pub(crate) struct RequestHead {
     pub(crate) method: Method,
     /// Where a plain origin-form target lies in the head; any other target, parsed.
-    pub(crate) target: Result<Target, Uri>,
+    pub(crate) target: Result<Target, Box<Uri>>,
     pub(crate) version: Version,
     pub(crate) body: BodyFraming,
     /// Whether the client wants the connection kept open after this exchange.
@@ -126,8 +126,10 @@ pub(crate) fn parse(
             path_end: path_end as u32,
             end: target_end as u32,
         }),
-        None => Err(Uri::try_from(&buf[target_start..target_end])
-            .map_err(|_| HeadError::bad("invalid request target"))?),
+        None => Err(Box::new(
+            Uri::try_from(&buf[target_start..target_end])
+                .map_err(|_| HeadError::bad("invalid request target"))?,
+        )),
     };
     let version = match line.minor_version {
         0 => Version::HTTP_10,
