@@ -100,23 +100,27 @@ pub(crate) async fn serve_connection<S: Service>(
         shutting_down: shutdown.wait(),
     };
     loop {
-        let (head, raw) =
-            match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
-                NextHead::Head(head, raw) => (head, raw),
-                NextHead::Reject(status, reason) => {
-                    write_error(&mut out, status, reason);
-                    return close(&*transport, &mut out).await;
-                }
-                NextHead::TimedOut => {
-                    write_error(
-                        &mut out,
-                        StatusCode::REQUEST_TIMEOUT,
-                        "request head not received in time",
-                    );
-                    return close(&*transport, &mut out).await;
-                }
-                NextHead::Close => return close(&*transport, &mut out).await,
-            };
+        // A head already in the buffer (pipelining) is taken without awaiting.
+        let next = match buffered_head(&reader, settings) {
+            Ok(next) => next,
+            Err(_) => next_head(&reader, &*transport, &mut out, settings, &mut waits).await?,
+        };
+        let (head, raw) = match next {
+            NextHead::Head(head, raw) => (head, raw),
+            NextHead::Reject(status, reason) => {
+                write_error(&mut out, status, reason);
+                return close(&*transport, &mut out).await;
+            }
+            NextHead::TimedOut => {
+                write_error(
+                    &mut out,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request head not received in time",
+                );
+                return close(&*transport, &mut out).await;
+            }
+            NextHead::Close => return close(&*transport, &mut out).await,
+        };
 
         let version = head.version;
         let is_head = head.method == Method::HEAD;
@@ -134,20 +138,26 @@ pub(crate) async fn serve_connection<S: Service>(
         // may still be reading the request body: then it is drained after the response.
         let drain_first = response.body().as_full().is_some();
         if drain_first {
-            keep_alive &= finish_body(&reader, settings).await;
+            keep_alive &= match body_finished(&reader) {
+                Some(finished) => finished,
+                None => drain_body(&reader, settings).await,
+            };
         }
         keep_alive &= !shutdown.is_triggered();
-        keep_alive &= write_response(
-            &*transport,
-            &mut out,
-            version,
-            is_head,
-            response,
-            keep_alive,
-        )
-        .await?;
+        // The usual response (a body in memory, small enough to join the batch) is written
+        // without awaiting: no future is built for it.
+        keep_alive = match write_buffered(&mut out, version, is_head, response, keep_alive) {
+            Written::Whole(keep_alive) => keep_alive,
+            Written::Rest(rest) => write_rest(&*transport, &mut out, rest).await?,
+        };
+        if out.buf.len() >= FLUSH_AT_BYTES {
+            flush(&*transport, &mut out).await?;
+        }
         if !drain_first {
-            keep_alive &= finish_body(&reader, settings).await;
+            keep_alive &= match body_finished(&reader) {
+                Some(finished) => finished,
+                None => drain_body(&reader, settings).await,
+            };
         }
         if !keep_alive {
             return close(&*transport, &mut out).await;
@@ -166,14 +176,9 @@ async fn next_head(
     let mut idle_deadline = None;
     let mut head_deadline = None;
     loop {
-        let idle = {
-            let mut reader = lock(reader);
-            match reader.parse_head(&settings.limits) {
-                Ok(Some((head, raw))) => return Ok(NextHead::Head(head, raw)),
-                Err(error) => return Ok(NextHead::Reject(error.status, error.reason)),
-                Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
-                Ok(None) => reader.buffered().is_empty(),
-            }
+        let idle = match buffered_head(reader, settings) {
+            Ok(next) => return Ok(next),
+            Err(idle) => idle,
         };
         if !out.is_empty() {
             flush(transport, out).await?;
@@ -191,6 +196,18 @@ async fn next_head(
             Wait::TimedOut if idle => return Ok(NextHead::Close),
             Wait::TimedOut => return Ok(NextHead::TimedOut),
         }
+    }
+}
+
+/// The next request head if the buffer holds it (or an answer to give instead: a refusal,
+/// or closing at the end of the stream); otherwise `Err(whether the buffer is empty)`.
+fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead, bool> {
+    let mut reader = lock(reader);
+    match reader.parse_head(&settings.limits) {
+        Ok(Some((head, raw))) => Ok(NextHead::Head(head, raw)),
+        Err(error) => Ok(NextHead::Reject(error.status, error.reason)),
+        Ok(None) if reader.is_eof() => Ok(NextHead::Close),
+        Ok(None) => Err(reader.buffered().is_empty()),
     }
 }
 
@@ -269,18 +286,32 @@ fn into_request(
     Request::new(head, body, conn, settings.max_body_bytes)
 }
 
-/// Writes `response` into `out` (flushing when it grows large); returns whether the
-/// connection can be kept.
-async fn write_response(
-    transport: &dyn Transport,
+/// What [`write_buffered`] did with a response.
+enum Written {
+    /// The whole response is in the write buffer; whether the connection can be kept.
+    Whole(bool),
+    /// The head is in the buffer; the body must still be written ([`write_rest`]).
+    Rest(Rest),
+}
+
+/// A response body still to be written after its head.
+struct Rest {
+    body: Body,
+    framing: ResponseFraming,
+    keep_alive: bool,
+}
+
+/// Writes `response`'s head into `out`, and its body when it is in memory and small; what
+/// is left (a large or streamed body) is returned for [`write_rest`].
+fn write_buffered(
     out: &mut Out,
     version: Version,
     is_head: bool,
     mut response: Response,
     mut keep_alive: bool,
-) -> io::Result<bool> {
+) -> Written {
     let status = response.status();
-    let mut body = response.take_body();
+    let body = response.take_body();
     let framing = if !status_allows_body(status) {
         ResponseFraming::Bodiless
     } else {
@@ -311,19 +342,33 @@ async fn write_response(
         date.as_ref(),
     );
     if is_head || framing == ResponseFraming::Bodiless {
-        flush_if_full(transport, out).await?;
-        return Ok(keep_alive);
+        return Written::Whole(keep_alive);
     }
+    if let Some(bytes) = body.as_full()
+        && bytes.len() <= INLINE_BODY_BYTES
+    {
+        out.buf.extend_from_slice(bytes);
+        return Written::Whole(keep_alive);
+    }
+    Written::Rest(Rest {
+        body,
+        framing,
+        keep_alive,
+    })
+}
 
+/// Writes the body [`write_buffered`] left (flushing as the buffer fills); returns whether
+/// the connection can be kept.
+async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io::Result<bool> {
+    let Rest {
+        mut body,
+        framing,
+        keep_alive,
+    } = rest;
     if let Some(bytes) = body.as_full() {
-        if bytes.len() <= INLINE_BODY_BYTES {
-            out.buf.extend_from_slice(bytes);
-            flush_if_full(transport, out).await?;
-        } else {
-            write_all_vectored(transport, &out.buf, bytes).await?;
-            out.buf.clear();
-            out.date = None;
-        }
+        write_all_vectored(transport, &out.buf, bytes).await?;
+        out.buf.clear();
+        out.date = None;
         return Ok(keep_alive);
     }
 
@@ -350,21 +395,29 @@ async fn write_response(
     Ok(keep_alive)
 }
 
-/// Reads and discards what the handler left of the request body, within the drain limit;
-/// returns whether the connection can be kept.
-async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
-    let drain_until = {
-        let mut reader = lock(reader);
-        reader.take_back_body();
-        if reader.body_done() {
-            return true;
-        }
-        if reader.continue_owed() {
-            // The client never got `100 Continue`, so it may never send the body.
-            return false;
-        }
-        reader.body_read().saturating_add(settings.max_drain_bytes)
-    };
+/// Takes the request body back from the handler; `Some(whether the connection can be
+/// kept)` when that is known at once (the body was read to its end, or the client still
+/// waits for a `100 Continue` and may never send it), `None` when the rest must be drained
+/// ([`drain_body`]).
+fn body_finished(reader: &SharedReader) -> Option<bool> {
+    let mut reader = lock(reader);
+    reader.take_back_body();
+    if reader.body_done() {
+        return Some(true);
+    }
+    if reader.continue_owed() {
+        // The client never got `100 Continue`, so it may never send the body.
+        return Some(false);
+    }
+    None
+}
+
+/// Reads and discards what the handler left of the request body, within the drain limit
+/// and the drain timeout; returns whether the connection can be kept.
+async fn drain_body(reader: &SharedReader, settings: &Settings) -> bool {
+    let drain_until = lock(reader)
+        .body_read()
+        .saturating_add(settings.max_drain_bytes);
     let drained = async {
         let mut scratch = Vec::new();
         poll_fn(|cx| {
