@@ -9,6 +9,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Instant;
@@ -22,7 +23,7 @@ use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, write_all_vectored};
-use crate::h1::date::{DATE_LEN, current_date};
+use crate::h1::date::{DATE_LEN, date_at};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
 use crate::h1::request_head::{BodyFraming, RequestHead};
@@ -69,6 +70,10 @@ enum Wait {
 struct Out {
     buf: Vec<u8>,
     date: Option<[u8; DATE_LEN]>,
+    /// The clock reading the `Date` came from, while the response last written is the one
+    /// that read it: the keep-alive wait that follows starts from it instead of reading the
+    /// clock again.
+    written_at: Option<Instant>,
 }
 
 impl Out {
@@ -78,7 +83,23 @@ impl Out {
 
     /// The `Date` of the responses in this batch.
     fn date(&mut self) -> [u8; DATE_LEN] {
-        *self.date.get_or_insert_with(current_date)
+        match self.date {
+            Some(date) => {
+                self.written_at = None;
+                date
+            }
+            None => {
+                let now = Instant::now();
+                self.written_at = Some(now);
+                *self.date.insert(date_at(now))
+            }
+        }
+    }
+
+    /// A clock reading for the start of the wait for the next request: the one the last
+    /// response was written at, when it is that fresh, else a new one.
+    fn now(&mut self) -> Instant {
+        self.written_at.take().unwrap_or_else(Instant::now)
     }
 }
 
@@ -94,6 +115,7 @@ pub(crate) async fn serve_connection<S: Service>(
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
         date: None,
+        written_at: None,
     };
     let mut waits = Waits {
         timer: None,
@@ -103,7 +125,9 @@ pub(crate) async fn serve_connection<S: Service>(
         // A head already in the buffer (pipelining) is taken without awaiting.
         let next = match buffered_head(&reader, settings) {
             Ok(next) => next,
-            Err(_) => next_head(&reader, &*transport, &mut out, settings, &mut waits).await?,
+            Err(idle) => {
+                next_head(&reader, &*transport, &mut out, settings, &mut waits, idle).await?
+            }
         };
         let (head, raw) = match next {
             NextHead::Head(head, raw) => (head, raw),
@@ -146,9 +170,13 @@ pub(crate) async fn serve_connection<S: Service>(
         keep_alive &= !shutdown.is_triggered();
         // The usual response (a body in memory, small enough to join the batch) is written
         // without awaiting: no future is built for it.
+        out.written_at = None;
         keep_alive = match write_buffered(&mut out, version, is_head, response, keep_alive) {
             Written::Whole(keep_alive) => keep_alive,
-            Written::Rest(rest) => write_rest(&*transport, &mut out, rest).await?,
+            Written::Rest(rest) => {
+                out.written_at = None;
+                write_rest(&*transport, &mut out, rest).await?
+            }
         };
         if out.buf.len() >= FLUSH_AT_BYTES {
             flush(&*transport, &mut out).await?;
@@ -156,7 +184,10 @@ pub(crate) async fn serve_connection<S: Service>(
         if !drain_first {
             keep_alive &= match body_finished(&reader) {
                 Some(finished) => finished,
-                None => drain_body(&reader, settings).await,
+                None => {
+                    out.written_at = None;
+                    drain_body(&reader, settings).await
+                }
             };
         }
         if !keep_alive {
@@ -165,28 +196,40 @@ pub(crate) async fn serve_connection<S: Service>(
     }
 }
 
-/// Parses the next request head, reading (and first flushing pending responses) as needed.
+/// Reads the next request head when the buffer holds none ([`buffered_head`] said so, and
+/// whether the buffer is empty: `idle`), first flushing pending responses.
 async fn next_head(
     reader: &SharedReader,
     transport: &dyn Transport,
     out: &mut Out,
     settings: &Settings,
     waits: &mut Waits,
+    mut idle: bool,
 ) -> io::Result<NextHead> {
     let mut idle_deadline = None;
     let mut head_deadline = None;
     loop {
-        let idle = match buffered_head(reader, settings) {
-            Ok(next) => return Ok(next),
-            Err(idle) => idle,
-        };
         if !out.is_empty() {
-            flush(transport, out).await?;
+            // The response's clock reading still starts the wait if the flush did not wait.
+            let written_at = out.written_at.take();
+            let mut waited = false;
+            {
+                let mut flush = pin!(flush(transport, out));
+                poll_fn(|cx| {
+                    let poll = flush.as_mut().poll(cx);
+                    waited |= poll.is_pending();
+                    poll
+                })
+                .await?;
+            }
+            if !waited {
+                out.written_at = written_at;
+            }
         }
         // An idle connection may wait the keep-alive timeout; once a head has started, the
         // whole head must arrive within the header timeout of its first byte.
         let deadline = if idle {
-            *idle_deadline.get_or_insert_with(|| Instant::now() + settings.keep_alive_timeout)
+            *idle_deadline.get_or_insert_with(|| out.now() + settings.keep_alive_timeout)
         } else {
             *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
         };
@@ -196,6 +239,10 @@ async fn next_head(
             Wait::TimedOut if idle => return Ok(NextHead::Close),
             Wait::TimedOut => return Ok(NextHead::TimedOut),
         }
+        idle = match buffered_head(reader, settings) {
+            Ok(next) => return Ok(next),
+            Err(idle) => idle,
+        };
     }
 }
 
