@@ -150,6 +150,15 @@ impl Body {
         }
     }
 
+    /// The buffer of a body kept as the `Vec` it was built in, taken (for reuse once the
+    /// body is written).
+    pub(crate) fn into_buffer(self) -> Option<Vec<u8>> {
+        match self.kind {
+            Kind::Owned(buffer) => Some(buffer),
+            _ => None,
+        }
+    }
+
     /// This body as the body of an answer to `HEAD`: it keeps its length (if known) and
     /// sends nothing; a stream or a request body is dropped unread.
     pub(crate) fn into_omitted(self) -> Body {

@@ -10,6 +10,11 @@
 //!
 //! Nothing of a value outlives its drop: a recycled box holds the reset value, never the
 //! previous one's fields, body or extensions.
+//!
+//! Body buffers are kept the same way: once the engine has copied a body built in a `Vec`
+//! (a serialized JSON value) into its write buffer, it gives the `Vec` back, emptied
+//! ([`give_back_body_buffer`]), and the next [`Json`](crate::Json) serializes into it
+//! ([`body_buffer`]).
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
@@ -97,6 +102,36 @@ impl<T: Recycle> Drop for Recycled<T> {
     }
 }
 
+/// The largest body buffer a thread keeps for reuse.
+const MAX_SPARE_BODY_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    static SPARE_BODY_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer to build a body in (a serialized JSON value): one the engine gave back after
+/// writing a body, or a new one.
+pub(crate) fn body_buffer() -> Vec<u8> {
+    SPARE_BODY_BUFFERS
+        .with(|spares| spares.try_borrow_mut().ok()?.pop())
+        .unwrap_or_else(|| Vec::with_capacity(128))
+}
+
+/// Gives back the buffer of a body that has been written, emptied, for [`body_buffer`].
+pub(crate) fn give_back_body_buffer(mut buffer: Vec<u8>) {
+    if buffer.capacity() == 0 || buffer.capacity() > MAX_SPARE_BODY_BYTES {
+        return;
+    }
+    SPARE_BODY_BUFFERS.with(|spares| {
+        if let Ok(mut spares) = spares.try_borrow_mut()
+            && spares.len() < SPARES_PER_THREAD
+        {
+            buffer.clear();
+            spares.push(buffer);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +185,19 @@ mod tests {
             "a taken-apart box is reused"
         );
         assert_eq!((third.text.as_str(), &third.kept[..]), ("third", &[3][..]));
+    }
+
+    #[test]
+    fn a_written_body_buffer_is_reused_empty() {
+        let mut written = body_buffer();
+        written.extend_from_slice(b"{\"secret\":1}");
+        let address = written.as_ptr();
+        give_back_body_buffer(written);
+        let next = body_buffer();
+        assert_eq!(next.as_ptr(), address);
+        assert!(next.is_empty());
+        give_back_body_buffer(vec![0; MAX_SPARE_BODY_BYTES + 1]);
+        assert_eq!(body_buffer().capacity(), 128, "a large buffer is not kept");
     }
 
     #[test]

@@ -439,8 +439,10 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize> From<Json<T>> for Response {
     fn from(Json(value): Json<T>) -> Response {
-        match serde_json::to_vec(&value) {
-            Ok(bytes) => with_body(bytes.into(), APPLICATION_JSON),
+        // Serialized into a buffer the engine gave back after writing an earlier body.
+        let mut bytes = crate::recycle::body_buffer();
+        match serde_json::to_writer(&mut bytes, &value) {
+            Ok(()) => with_body(bytes.into(), APPLICATION_JSON),
             Err(error) => Error::new(StatusCode::INTERNAL_SERVER_ERROR, error).into(),
         }
     }

@@ -31,6 +31,7 @@ use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
 };
+use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
 use crate::settings::Settings;
 use crate::{Body, Request, Response};
@@ -395,6 +396,9 @@ fn write_buffered(
         && bytes.len() <= INLINE_BODY_BYTES
     {
         out.buf.extend_from_slice(bytes);
+        if let Some(buffer) = body.into_buffer() {
+            give_back_body_buffer(buffer);
+        }
         return Written::Whole(keep_alive);
     }
     Written::Rest(Rest {
