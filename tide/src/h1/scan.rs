@@ -111,11 +111,12 @@ pub(crate) fn is_value_byte(b: u8) -> bool {
 
 /// Where the first byte at or after `at` that is not of `class` (one of the flags) lies
 /// (`buf.len()` if none).
-fn skip(buf: &[u8], mut at: usize, class: u8) -> usize {
-    while at < buf.len() && is(buf[at], class) {
-        at += 1;
-    }
-    at
+fn skip(buf: &[u8], at: usize, class: u8) -> usize {
+    let rest = buf.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|&b| !is(b, class))
+        .unwrap_or(rest.len())
 }
 
 /// The request line of a whole head.
