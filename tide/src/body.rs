@@ -58,6 +58,10 @@ pub struct Body {
 enum Kind {
     Empty,
     Full(Bytes),
+    /// A body in the buffer it was built in (serialized JSON, a `String`, a `Vec`): turning
+    /// a `Vec` whose capacity is not its length into `Bytes` allocates, so it stays a `Vec`
+    /// until something asks for `Bytes`.
+    Owned(Vec<u8>),
     /// A stream of chunks, and its total length when the producer knows it.
     Stream(
         Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>,
@@ -152,6 +156,7 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(bytes) => Some(bytes.len() as u64),
+            Kind::Owned(bytes) => Some(bytes.len() as u64),
             Kind::Stream(_, length) => *length,
             Kind::Incoming(incoming) => incoming.length,
             Kind::Omitted(length) => *length,
@@ -168,6 +173,16 @@ impl Body {
         match &self.kind {
             Kind::Empty | Kind::Omitted(_) => Some(&[]),
             Kind::Full(bytes) => Some(bytes),
+            Kind::Owned(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The buffer of a body kept as the `Vec` it was built in, taken (for reuse once the
+    /// body is written).
+    pub(crate) fn into_buffer(self) -> Option<Vec<u8>> {
+        match self.kind {
+            Kind::Owned(buffer) => Some(buffer),
             _ => None,
         }
     }
@@ -197,6 +212,7 @@ impl Body {
         match self.kind {
             Kind::Empty | Kind::Omitted(_) => return Ok(Bytes::new()),
             Kind::Full(bytes) => return Ok(bytes),
+            Kind::Owned(bytes) => return Ok(bytes.into()),
             _ => {}
         }
         let mut all = Vec::new();
@@ -218,6 +234,11 @@ impl Body {
                 let bytes = std::mem::take(bytes);
                 self.kind = Kind::Empty;
                 Poll::Ready((!bytes.is_empty()).then_some(Ok(bytes)))
+            }
+            Kind::Owned(bytes) => {
+                let bytes = std::mem::take(bytes);
+                self.kind = Kind::Empty;
+                Poll::Ready((!bytes.is_empty()).then(|| Ok(bytes.into())))
             }
             Kind::Stream(stream, _) => stream
                 .as_mut()
@@ -259,7 +280,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Empty => "empty",
-            Kind::Full(_) => "full",
+            Kind::Full(_) | Kind::Owned(_) => "full",
             Kind::Stream(..) => "stream",
             Kind::Incoming(_) => "incoming",
             Kind::Omitted(_) => "omitted",
@@ -285,13 +306,15 @@ impl From<&'static [u8]> for Body {
 
 impl From<String> for Body {
     fn from(text: String) -> Body {
-        Body::from_bytes(text)
+        Body::from(text.into_bytes())
     }
 }
 
 impl From<Vec<u8>> for Body {
     fn from(bytes: Vec<u8>) -> Body {
-        Body::from_bytes(bytes)
+        Body {
+            kind: Kind::Owned(bytes),
+        }
     }
 }
 
@@ -388,6 +411,25 @@ mod tests {
         assert_eq!(Body::from(vec![0u8; 5]).len(), Some(5));
         assert_eq!(stream_of(&["a"]).len(), None);
         assert!(!stream_of(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_body_built_in_a_vec_reads_like_bytes() {
+        let mut json = Vec::with_capacity(128);
+        json.extend_from_slice(b"{\"a\":1}");
+        assert_eq!(Body::from(json.clone()).as_full(), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(read(Body::from(json.clone()), 7).unwrap(), "{\"a\":1}");
+        assert!(read(Body::from(json.clone()), 6).is_err());
+        let mut body = Body::from(json);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let first = body.poll_chunk(&mut cx);
+        assert!(matches!(first, Poll::Ready(Some(Ok(ref b))) if b.as_ref() == b"{\"a\":1}"));
+        assert!(matches!(body.poll_chunk(&mut cx), Poll::Ready(None)));
+        assert!(matches!(
+            Body::from(Vec::new()).poll_chunk(&mut cx),
+            Poll::Ready(None)
+        ));
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub mod middleware;
 pub mod multipart;
 mod panic;
 mod percent;
+mod recycle;
 mod request;
 mod response;
 mod route;

@@ -6,8 +6,10 @@
 //! [`ConnInfo`] and the body limit of the server's settings. The app then only adds its state
 //! and the route's parameters; it is never rebuilt in another form on its way to the handler.
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::thread::LocalKey;
 
 use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
@@ -15,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie::{self, Cookie};
 use crate::h1::head::Head;
+use crate::recycle::{Recycle, Recycled, Spares};
 use crate::router::Params;
 use crate::{Body, BodyError, Error, Result};
 
@@ -53,8 +56,8 @@ pub struct ConnInfo {
 #[derive(Debug)]
 pub struct Request<State = ()> {
     // One allocation holds all but the state, so that the request moves from layer to
-    // layer as a pointer and the state.
-    parts: Box<Parts>,
+    // layer as a pointer and the state; the allocation is reused (`recycle.rs`).
+    parts: Recycled<Parts>,
     state: State,
 }
 
@@ -68,12 +71,47 @@ struct Parts {
     body_limit: u64,
 }
 
+thread_local! {
+    static SPARE_REQUESTS: Spares<Parts> = const { RefCell::new(Vec::new()) };
+}
+
+impl Parts {
+    fn empty() -> Parts {
+        Parts {
+            head: Head::empty(),
+            extensions: Extensions::new(),
+            body: Body::empty(),
+            params: Params::default(),
+            conn: ConnInfo {
+                peer_addr: None,
+                local_addr: None,
+            },
+            body_limit: 0,
+        }
+    }
+}
+
+impl Recycle for Parts {
+    fn spares() -> &'static LocalKey<Spares<Parts>> {
+        &SPARE_REQUESTS
+    }
+
+    fn reset(&mut self) {
+        self.head.release();
+        self.extensions.clear();
+        self.body = Body::empty();
+        if !self.params.is_empty() || self.params.has_raw_rest() {
+            self.params = Params::default();
+        }
+    }
+}
+
 impl Request {
     /// A request with `head` and `body`, from the connection `conn`; reading its body whole
     /// is bounded by `body_limit`.
     pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            parts: Box::new(Parts {
+            parts: Recycled::new(Parts {
                 head,
                 extensions: Extensions::new(),
                 body,
@@ -366,7 +404,7 @@ impl<State> Request<State> {
     /// The request as an `http::Request` (its parameters, state and connection info are
     /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
-        let parts = *self.parts;
+        let parts = self.parts.into_inner(Parts::empty());
         let (method, uri, version, headers) = parts.head.into_parts();
         let mut request = http::Request::new(parts.body);
         *request.method_mut() = method;

@@ -1,6 +1,8 @@
 //! [`Response`]: what a handler answers, and the conversions that let it return plain values.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 use http::header::{CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
 use http::{Extensions, HeaderMap, StatusCode};
@@ -9,6 +11,7 @@ use serde::Serialize;
 use crate::h1::response_fields::{ResponseFields, is_field_name, is_field_value};
 
 use crate::Cookie;
+use crate::recycle::{Recycle, Recycled, Spares};
 use crate::{Body, Error};
 
 /// An HTTP response: status, headers and body.
@@ -33,8 +36,8 @@ use crate::{Body, Error};
 #[derive(Debug)]
 pub struct Response {
     // One allocation holds the whole response, so that it moves through the layers of
-    // middleware as one pointer.
-    parts: Box<Parts>,
+    // middleware as one pointer; the allocation is reused (`recycle.rs`).
+    parts: Recycled<Parts>,
 }
 
 #[derive(Debug)]
@@ -47,6 +50,45 @@ struct Parts {
     extensions: Extensions,
 }
 
+thread_local! {
+    static SPARE_RESPONSES: Spares<Parts> = const { RefCell::new(Vec::new()) };
+}
+
+impl Parts {
+    fn empty() -> Parts {
+        Parts {
+            status: StatusCode::OK,
+            fields: ResponseFields::default(),
+            map: OnceLock::new(),
+            body: Body::empty(),
+            extensions: Extensions::new(),
+        }
+    }
+}
+
+impl Recycle for Parts {
+    fn spares() -> &'static LocalKey<Spares<Parts>> {
+        &SPARE_RESPONSES
+    }
+
+    fn reset(&mut self) {
+        self.fields.clear();
+        self.map = OnceLock::new();
+        self.body = Body::empty();
+        self.extensions.clear();
+    }
+
+    fn refill(&mut self, fresh: Parts) {
+        self.status = fresh.status;
+        self.fields.refill(fresh.fields);
+        self.map = fresh.map;
+        self.body = fresh.body;
+        if !fresh.extensions.is_empty() {
+            self.extensions = fresh.extensions;
+        }
+    }
+}
+
 impl Response {
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Response {
@@ -55,7 +97,7 @@ impl Response {
 
     fn with_fields(status: StatusCode, fields: ResponseFields, body: Body) -> Response {
         Response {
-            parts: Box::new(Parts {
+            parts: Recycled::new(Parts {
                 status,
                 fields,
                 map: OnceLock::new(),
@@ -201,7 +243,7 @@ impl Response {
 
     /// The underlying `http::Response`.
     pub fn into_http(self) -> http::Response<Body> {
-        let parts = *self.parts;
+        let parts = self.parts.into_inner(Parts::empty());
         let mut response = http::Response::new(parts.body);
         *response.status_mut() = parts.status;
         *response.headers_mut() = parts.fields.into_map();
@@ -397,8 +439,10 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize> From<Json<T>> for Response {
     fn from(Json(value): Json<T>) -> Response {
-        match serde_json::to_vec(&value) {
-            Ok(bytes) => with_body(bytes.into(), APPLICATION_JSON),
+        // Serialized into a buffer the engine gave back after writing an earlier body.
+        let mut bytes = crate::recycle::body_buffer();
+        match serde_json::to_writer(&mut bytes, &value) {
+            Ok(()) => with_body(bytes.into(), APPLICATION_JSON),
             Err(error) => Error::new(StatusCode::INTERNAL_SERVER_ERROR, error).into(),
         }
     }

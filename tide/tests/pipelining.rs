@@ -81,3 +81,16 @@ fn responses_held_behind_a_slow_request_are_flushed_past_the_flush_threshold() {
     }
     assert_eq!(client.response().body.len(), SLOW_BODY_BYTES);
 }
+
+#[test]
+fn empty_lines_before_a_request_line_are_skipped() {
+    let server = TestServer::start(Settings::default(), app);
+    let mut client = server.connect();
+    // Some clients send a CRLF after a body (RFC 9112 §2.2 lets a server ignore it).
+    client.send([post("/echo", "body"), "\r\n\r\n".to_owned(), get("/next")].concat());
+    client.response().assert(200, "body");
+    client.response().assert(200, "/next");
+    client.send("\r\n");
+    client.send(get("/split"));
+    client.response().assert(200, "/split");
+}

@@ -1,39 +1,48 @@
 //! The `Date` header value (RFC 9110 §5.6.7, IMF-fixdate), formatted at most once a second
 //! per thread and reused by every response in between.
+//!
+//! The engine reads the monotonic clock once per batch of responses (the same reading also
+//! starts the keep-alive wait); the wall clock is read only when that reading passes the end
+//! of the second the cached value names.
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub(crate) const DATE_LEN: usize = 29;
 
 struct Cached {
-    second: u64,
+    /// When the second `value` names ends, by the monotonic clock; `None` before the first.
+    valid_until: Option<Instant>,
     value: [u8; DATE_LEN],
 }
 
 thread_local! {
-    static CACHED: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, value: [0; DATE_LEN] }) };
+    static CACHED: RefCell<Cached> = const { RefCell::new(Cached { valid_until: None, value: [0; DATE_LEN] }) };
 }
 
-/// Calls `f` with the current `Date` value; formats it only when the second has changed.
-pub(crate) fn with_date<R>(f: impl FnOnce(&[u8; DATE_LEN]) -> R) -> R {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+/// The `Date` value at `now` (a reading of the monotonic clock taken just before); formatted
+/// afresh only once `now` passes the end of the cached second.
+pub(crate) fn date_at(now: Instant) -> [u8; DATE_LEN] {
     CACHED.with(|cached| {
         let mut cached = cached.borrow_mut();
-        if cached.second != now {
-            cached.value = format_imf_fixdate(now);
-            cached.second = now;
+        if cached.valid_until.is_none_or(|until| now >= until) {
+            let wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            cached.value = format_imf_fixdate(wall.as_secs());
+            let left =
+                Duration::from_secs(1) - Duration::from_nanos(u64::from(wall.subsec_nanos()));
+            cached.valid_until = Some(now + left);
         }
-        f(&cached.value)
+        cached.value
     })
 }
 
-/// The current `Date` value (see [`with_date`]).
+/// The current `Date` value.
+#[cfg(test)]
 pub(crate) fn current_date() -> [u8; DATE_LEN] {
-    with_date(|date| *date)
+    date_at(Instant::now())
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
@@ -107,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_cached_value_is_todays_date() {
-        let formatted = with_date(|date| *date);
+        let formatted = current_date();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()

@@ -46,13 +46,28 @@ impl Head {
         method: Method,
         version: Version,
         raw: Bytes,
-        target: Result<Target, Uri>,
+        target: Result<Target, Box<Uri>>,
     ) -> Head {
         let uri = OnceLock::new();
         let target = match target {
-            Ok(target) => Some(target),
+            // Kept only where `target_text` may read it as text (see there): in order, in
+            // `raw`, ASCII. The parser located it so; checking costs a few instructions.
+            Ok(target)
+                if target.start <= target.path_end
+                    && target.path_end <= target.end
+                    && raw
+                        .get(target.start as usize..target.end as usize)
+                        .is_some_and(<[u8]>::is_ascii) =>
+            {
+                Some(target)
+            }
+            // Never from the parser; read as `/` rather than as text it is not.
+            Ok(_) => {
+                let _ = uri.set(Box::new(Uri::from_static("/")));
+                None
+            }
             Err(parsed) => {
-                let _ = uri.set(Box::new(parsed));
+                let _ = uri.set(parsed);
                 None
             }
         };
@@ -64,6 +79,28 @@ impl Head {
             uri,
             headers: OnceLock::new(),
         }
+    }
+
+    /// A placeholder head holding nothing (what a recycled request holds between two
+    /// requests); never read.
+    pub(crate) fn empty() -> Head {
+        Head {
+            method: Method::GET,
+            version: Version::HTTP_11,
+            raw: Bytes::new(),
+            target: None,
+            uri: OnceLock::new(),
+            headers: OnceLock::new(),
+        }
+    }
+
+    /// Drops what the head refers to (the connection's read buffer, the parsed forms),
+    /// leaving a head that is never read again.
+    pub(crate) fn release(&mut self) {
+        self.raw = Bytes::new();
+        self.target = None;
+        self.uri.take();
+        self.headers.take();
     }
 
     /// A head made of parts already parsed (an in-process request).
@@ -85,8 +122,12 @@ impl Head {
 
     /// The target's bytes in `raw`, in the plain case.
     fn target_text(&self, from: u32, to: u32) -> &str {
-        // A plain target is ASCII (checked when parsed): this never fails.
-        std::str::from_utf8(&self.raw[from as usize..to as usize]).unwrap_or_default()
+        let bytes = &self.raw[from as usize..to as usize];
+        // SAFETY: `from..to` lies within `self.target`, which `received` kept only after
+        // checking that its bytes are ASCII, hence UTF-8; `raw` is never changed while
+        // `target` is set (`release` clears both). Validating again cost more than the
+        // rest of a request's routing.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// The path of the target.
@@ -186,6 +227,34 @@ impl<'a> Iterator for Values<'a, '_> {
             Values::Raw { fields, name } => fields
                 .find(|(field, _)| is_named(field, name))
                 .map(|(_, value)| value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_read_in_place_only_where_it_is_ascii_text_within_the_head() {
+        let raw = Bytes::from_static(b"GET /a\xff?q HTTP/1.1\r\n\r\n");
+        let located = |start, path_end, end| {
+            Head::received(
+                Method::GET,
+                Version::HTTP_11,
+                raw.clone(),
+                Ok(Target {
+                    start,
+                    path_end,
+                    end,
+                }),
+            )
+        };
+        assert_eq!(located(4, 6, 6).path(), "/a");
+        assert_eq!(located(4, 6, 6).query(), None);
+        for (start, path_end, end) in [(4, 7, 7), (4, 6, 100), (6, 4, 7), (4, 9, 8)] {
+            let head = located(start, path_end, end);
+            assert_eq!((head.path(), head.query()), ("/", None), "{start}..{end}");
         }
     }
 }

@@ -8,3 +8,4 @@ pub(crate) mod head;
 pub(crate) mod request_head;
 pub(crate) mod response_fields;
 pub(crate) mod response_head;
+pub(crate) mod scan;

@@ -17,17 +17,12 @@
 //!   plain decimal number fitting in 64 bits is 400.
 //! - HTTP/1.1 requires exactly one `Host`.
 
-use std::mem::MaybeUninit;
-
 use http::{Method, StatusCode, Uri, Version};
 
-use super::fields::is_named;
 use super::head::Target;
 use super::response_head::lists_token;
+use super::scan::{self, ScanError, Scanned};
 use crate::settings::HeadLimits as Limits;
-
-/// Header slots kept on the stack; a larger `max_headers` setting parses into the heap.
-const STACK_HEADER_SLOTS: usize = 128;
 
 /// How the request's body is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +41,7 @@ pub(crate) enum BodyFraming {
 pub(crate) struct RequestHead {
     pub(crate) method: Method,
     /// Where a plain origin-form target lies in the head; any other target, parsed.
-    pub(crate) target: Result<Target, Uri>,
+    pub(crate) target: Result<Target, Box<Uri>>,
     pub(crate) version: Version,
     pub(crate) body: BodyFraming,
     /// Whether the client wants the connection kept open after this exchange.
@@ -71,7 +66,8 @@ impl HeadError {
     }
 }
 
-/// Parses a request head from the start of `buf`.
+/// Parses a request head from the start of `buf`: one scan of the bytes
+/// ([`scan`](super::scan)), the framing facts noted field by field as it goes.
 pub(crate) fn parse(
     buf: &[u8],
     limits: &Limits,
@@ -80,102 +76,67 @@ pub(crate) fn parse(
         status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         reason: "request head too large",
     };
-    if buf.is_empty() {
-        return Ok(None);
-    }
-    // Uninitialised slots: clearing 128 header slots per parse cost more than parsing.
-    if limits.max_headers <= STACK_HEADER_SLOTS {
-        let mut slots =
-            [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADER_SLOTS];
-        parse_into(buf, limits, &mut slots[..limits.max_headers], too_large)
-    } else {
-        let mut slots: Vec<MaybeUninit<httparse::Header<'_>>> =
-            Vec::with_capacity(limits.max_headers);
-        slots.resize_with(limits.max_headers, MaybeUninit::uninit);
-        parse_into(buf, limits, &mut slots, too_large)
-    }
-}
-
-fn parse_into<'b>(
-    buf: &'b [u8],
-    limits: &Limits,
-    slots: &mut [MaybeUninit<httparse::Header<'b>>],
-    too_large: HeadError,
-) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let mut request = httparse::Request::new(&mut []);
-    let parsed = request.parse_with_uninit_headers(buf, slots);
-    let len = match parsed {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => {
-            // Refuse as soon as the limit is passed, not when the head finally ends.
+    let mut facts = Facts::default();
+    let scanned = scan::scan(buf, limits.max_headers, |name, value| {
+        facts.note(name, value)
+    });
+    let (line, len) = match scanned {
+        Ok(Scanned::Complete { line, len }) => (line, len),
+        Ok(Scanned::Partial { target_len }) => {
+            // Refuse as soon as a limit is passed, not when the head finally ends.
             if buf.len() > limits.max_head_bytes {
                 return Err(too_large);
             }
-            if request
-                .path
-                .is_some_and(|path| path.len() > limits.max_uri_bytes)
-            {
+            if target_len > limits.max_uri_bytes {
                 return Err(uri_too_long());
             }
             return Ok(None);
         }
-        Err(httparse::Error::TooManyHeaders) => {
+        Err(ScanError::TooManyFields) => {
             return Err(HeadError {
                 status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                reason: "too many header fields",
+                reason: ScanError::TooManyFields.reason(),
             });
         }
-        Err(httparse::Error::Version) if names_an_http_version(buf) => {
+        Err(ScanError::Version) if names_an_http_version(buf) => {
             return Err(HeadError {
                 status: StatusCode::HTTP_VERSION_NOT_SUPPORTED,
                 reason: "only HTTP/1.0 and HTTP/1.1 are supported",
             });
         }
         Err(_) if buf.len() > limits.max_head_bytes => return Err(too_large),
-        Err(error) => return Err(HeadError::bad(parse_error_reason(error))),
+        Err(error) => return Err(HeadError::bad(error.reason())),
     };
     if len > limits.max_head_bytes {
         return Err(too_large);
     }
-    if has_bare_lf(&buf[..len]) {
-        return Err(HeadError::bad("line ending is not CRLF"));
-    }
 
-    let path = request
-        .path
-        .ok_or(HeadError::bad("missing request target"))?;
-    if path.len() > limits.max_uri_bytes {
+    let (target_start, target_end) = line.target;
+    if target_end - target_start > limits.max_uri_bytes {
         return Err(uri_too_long());
     }
-    let method = Method::from_bytes(request.method.unwrap_or_default().as_bytes())
-        .map_err(|_| HeadError::bad("invalid method"))?;
-    let target = match plain_target(path) {
-        Some(path_end) => {
-            let start = (path.as_ptr() as usize - buf.as_ptr() as usize) as u32;
-            Ok(Target {
-                start,
-                path_end: start + path_end,
-                end: start + path.len() as u32,
-            })
-        }
-        None => Err(path
-            .parse::<Uri>()
-            .map_err(|_| HeadError::bad("invalid request target"))?),
+    let method = if line.method == b"GET" {
+        Method::GET
+    } else {
+        Method::from_bytes(line.method).map_err(|_| HeadError::bad("invalid method"))?
     };
-    let version = match request.version {
-        Some(0) => Version::HTTP_10,
+    let target = match line.plain {
+        Some(path_end) => Ok(Target {
+            start: target_start as u32,
+            path_end: path_end as u32,
+            end: target_end as u32,
+        }),
+        None => Err(Box::new(
+            Uri::try_from(&buf[target_start..target_end])
+                .map_err(|_| HeadError::bad("invalid request target"))?,
+        )),
+    };
+    let version = match line.minor_version {
+        0 => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
 
-    // One walk over the fields notes what framing and the connection depend on. The fields
-    // themselves stay where they are: httparse accepted only token names and field-value
-    // text, the bytes `http::HeaderName` and `HeaderValue` accept.
-    let mut facts = Facts::default();
-    for header in request.headers.iter() {
-        facts.note(header.name.as_bytes(), header.value);
-    }
-
-    let body = body_framing(request.headers, &facts, version)?;
+    let body = body_framing(&facts, version)?;
     if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
@@ -199,79 +160,10 @@ fn parse_into<'b>(
     )))
 }
 
-/// Where the path of `target` ends, if it is plain origin-form text: a `/`, then only
-/// unreserved, sub-delim, `:`, `@`, `/` and `%` bytes up to an optional `?` and a query of
-/// those and `?`. Every such target is a valid `Uri` whose path and query split at the first
-/// `?`, so it is read in place; anything else (other forms, a fragment, other bytes) is
-/// parsed as a `Uri` when the head is.
-fn plain_target(target: &str) -> Option<u32> {
-    const MAX_PLAIN: usize = u16::MAX as usize - 1;
-    let bytes = target.as_bytes();
-    if bytes.first() != Some(&b'/') || bytes.len() > MAX_PLAIN {
-        return None;
-    }
-    let plain = |b: u8| PLAIN[b as usize];
-    let path_end = bytes.iter().position(|&b| !plain(b)).unwrap_or(bytes.len());
-    if path_end < bytes.len() {
-        if bytes[path_end] != b'?' {
-            return None;
-        }
-        if !bytes[path_end + 1..].iter().all(|&b| b == b'?' || plain(b)) {
-            return None;
-        }
-    }
-    Some(path_end as u32)
-}
-
-/// The bytes of a plain target (see [`plain_target`]), by value.
-const PLAIN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-                    | b'%'
-            );
-        b += 1;
-    }
-    table
-};
-
 fn uri_too_long() -> HeadError {
     HeadError {
         status: StatusCode::URI_TOO_LONG,
         reason: "request target too long",
-    }
-}
-
-fn parse_error_reason(error: httparse::Error) -> &'static str {
-    match error {
-        httparse::Error::HeaderName => {
-            "invalid header name (or whitespace before a colon, or a folded line)"
-        }
-        httparse::Error::HeaderValue => "invalid header value",
-        httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Token => "invalid request line",
-        _ => "malformed request head",
     }
 }
 
@@ -288,34 +180,13 @@ fn names_an_http_version(buf: &[u8]) -> bool {
         .is_some_and(|version| version.len() == 8 && version.starts_with(b"HTTP/"))
 }
 
-/// Whether some LF in `head` is not preceded by a CR. Eight bytes at a time: only a word
-/// holding an LF is looked at byte by byte.
-fn has_bare_lf(head: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let bare_at = |at: usize| head[at] == b'\n' && (at == 0 || head[at - 1] != b'\r');
-    let mut words = head.chunks_exact(8);
-    let mut offset = 0;
-    for word in words.by_ref() {
-        let word = u64::from_ne_bytes(word.try_into().unwrap_or_default());
-        let x = word ^ LFS;
-        // Nonzero when some byte of `word` is an LF (may flag other bytes too, never miss).
-        if x.wrapping_sub(ONES) & !x & HIGHS != 0 && (offset..offset + 8).any(bare_at) {
-            return true;
-        }
-        offset += 8;
-    }
-    (offset..head.len()).any(bare_at)
-}
-
 /// What framing and the connection depend on, noted field by field as the head is read.
 #[derive(Debug, Default)]
 struct Facts<'b> {
     /// `Host` fields seen.
     hosts: usize,
-    /// A `Transfer-Encoding` field was seen.
-    has_te: bool,
+    /// The values of the `Transfer-Encoding` fields (none, almost always).
+    transfer_encodings: Vec<&'b [u8]>,
     /// The `Content-Length` all fields agreed on so far, or the first reason they do not.
     content_length: Option<Result<u64, HeadError>>,
     /// A `Connection` field lists `close`.
@@ -339,7 +210,7 @@ impl<'b> Facts<'b> {
                 self.connection_keep_alive |= lists_token(value, b"keep-alive");
             }
             14 if is(b"content-length") => self.note_content_length(value),
-            17 if is(b"transfer-encoding") => self.has_te = true,
+            17 if is(b"transfer-encoding") => self.transfer_encodings.push(value),
             _ => {}
         }
     }
@@ -367,19 +238,16 @@ impl<'b> Facts<'b> {
 }
 
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
-fn body_framing(
-    headers: &[httparse::Header<'_>],
-    facts: &Facts<'_>,
-    version: Version,
-) -> Result<BodyFraming, HeadError> {
-    if facts.has_te && facts.content_length.is_some() {
+fn body_framing(facts: &Facts<'_>, version: Version) -> Result<BodyFraming, HeadError> {
+    let has_te = !facts.transfer_encodings.is_empty();
+    if has_te && facts.content_length.is_some() {
         return Err(HeadError::bad("both Transfer-Encoding and Content-Length"));
     }
-    if facts.has_te {
+    if has_te {
         if version == Version::HTTP_10 {
             return Err(HeadError::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
-        return transfer_coding(headers).map(|()| BodyFraming::Chunked);
+        return transfer_coding(&facts.transfer_encodings).map(|()| BodyFraming::Chunked);
     }
     match facts.content_length {
         Some(Ok(0)) | None => Ok(BodyFraming::Empty),
@@ -389,13 +257,10 @@ fn body_framing(
 }
 
 /// Accepts exactly one coding, `chunked`, across all `Transfer-Encoding` fields.
-fn transfer_coding(headers: &[httparse::Header<'_>]) -> Result<(), HeadError> {
+fn transfer_coding(values: &[&[u8]]) -> Result<(), HeadError> {
     let mut codings = Vec::new();
-    let values = headers
-        .iter()
-        .filter(|h| is_named(h.name.as_bytes(), b"transfer-encoding"));
-    for header in values {
-        let value = std::str::from_utf8(header.value)
+    for value in values {
+        let value = std::str::from_utf8(value)
             .ok()
             .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
             .ok_or(HeadError::bad("invalid Transfer-Encoding"))?;

@@ -300,25 +300,3 @@ fn many_headers_beyond_the_stack_slots_still_parse_when_allowed() {
     assert_eq!(head.headers().len(), 251);
     assert_eq!(head.values("x-249").next(), Some(&b"249"[..]));
 }
-
-/// The word-at-a-time scan agrees with the plain definition, wherever the LF falls.
-#[test]
-fn a_bare_lf_is_found_at_every_offset() {
-    let naive = |head: &[u8]| {
-        head.iter()
-            .enumerate()
-            .any(|(at, &b)| b == b'\n' && (at == 0 || head[at - 1] != b'\r'))
-    };
-    for len in 0..40 {
-        for at in 0..len {
-            for prefix in [b'\r', b'x'] {
-                let mut head = vec![b'a'; len];
-                head[at] = b'\n';
-                if at > 0 {
-                    head[at - 1] = prefix;
-                }
-                assert_eq!(has_bare_lf(&head), naive(&head), "{head:?}");
-            }
-        }
-    }
-}

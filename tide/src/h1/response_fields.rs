@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::fields::{Fields, is_named};
 use super::response_head::lists_token;
+use super::scan::{is_token, is_value_byte};
 
 /// The header fields of a response.
 #[derive(Debug, Clone)]
@@ -90,35 +91,13 @@ fn is_special(name: &[u8]) -> bool {
 
 /// Whether `name` is a field name (a token), as `HeaderName` has it.
 pub(crate) fn is_field_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.iter().all(|&b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !name.is_empty() && name.iter().all(|&b| is_token(b))
 }
 
 /// Whether `value` is field text, as `HeaderValue::from_str` has it (no control bytes but
 /// tabs).
 pub(crate) fn is_field_value(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+    value.iter().all(|&b| is_value_byte(b))
 }
 
 /// Appends `name: value` CRLF.
@@ -135,7 +114,37 @@ impl Default for ResponseFields {
     }
 }
 
+/// The most capacity of a lines buffer that [`ResponseFields::clear`] keeps.
+const MAX_KEPT_LINES_BYTES: usize = 1024;
+
 impl ResponseFields {
+    /// Empties the fields, keeping the lines' buffer (up to [`MAX_KEPT_LINES_BYTES`]) for
+    /// the next response.
+    pub(crate) fn clear(&mut self) {
+        match self {
+            ResponseFields::Lines(own) if own.lines.capacity() <= MAX_KEPT_LINES_BYTES => {
+                own.content_type = None;
+                own.lines.clear();
+                own.special = false;
+            }
+            other => *other = ResponseFields::default(),
+        }
+    }
+
+    /// Replaces the fields with `fresh`, keeping this one's buffer when `fresh` has none.
+    pub(crate) fn refill(&mut self, fresh: ResponseFields) {
+        match (self, fresh) {
+            (ResponseFields::Lines(own), ResponseFields::Lines(fresh))
+                if fresh.lines.capacity() == 0 =>
+            {
+                own.content_type = fresh.content_type;
+                own.lines.clear();
+                own.special = false;
+            }
+            (this, fresh) => *this = fresh,
+        }
+    }
+
     /// Fields with only a `Content-Type`.
     pub(crate) fn with_content_type(content_type: HeaderValue) -> ResponseFields {
         ResponseFields::Lines(Lines {

@@ -65,6 +65,39 @@ pub(crate) fn write_head(
     connection: ConnectionHeader,
     date: Option<&[u8; DATE_LEN]>,
 ) {
+    if version == Version::HTTP_11 && status == StatusCode::OK {
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    } else {
+        write_status_line(out, version, status);
+    }
+    fields.write(out, connection == ConnectionHeader::Default);
+
+    // The engine's own lines, assembled on the stack and appended with one copy.
+    let mut tail = Tail::default();
+    match framing {
+        ResponseFraming::Length(length) => {
+            tail.put(b"content-length: ");
+            tail.put_decimal(length);
+            tail.put(b"\r\n");
+        }
+        ResponseFraming::Chunked => tail.put(b"transfer-encoding: chunked\r\n"),
+        ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
+    }
+    match connection {
+        ConnectionHeader::Default => {}
+        ConnectionHeader::Close => tail.put(b"connection: close\r\n"),
+        ConnectionHeader::KeepAlive => tail.put(b"connection: keep-alive\r\n"),
+    }
+    if let Some(date) = date {
+        tail.put(b"date: ");
+        tail.put(date);
+        tail.put(b"\r\n");
+    }
+    tail.put(b"\r\n");
+    out.extend_from_slice(tail.bytes());
+}
+
+fn write_status_line(out: &mut Vec<u8>, version: Version, status: StatusCode) {
     out.extend_from_slice(if version == Version::HTTP_10 {
         b"HTTP/1.0 "
     } else {
@@ -74,28 +107,53 @@ pub(crate) fn write_head(
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
     out.extend_from_slice(b"\r\n");
+}
 
-    fields.write(out, connection == ConnectionHeader::Default);
-    match framing {
-        ResponseFraming::Length(length) => {
-            out.extend_from_slice(b"content-length: ");
-            write_decimal(out, length);
-            out.extend_from_slice(b"\r\n");
+/// The lines the engine adds after the handler's fields: the longest is a 20-digit
+/// `content-length`, `connection: keep-alive`, `date` and the empty line (101 bytes).
+struct Tail {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl Default for Tail {
+    fn default() -> Tail {
+        Tail {
+            bytes: [0; 128],
+            len: 0,
         }
-        ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
     }
-    match connection {
-        ConnectionHeader::Default => {}
-        ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
-        ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
+}
+
+impl Tail {
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
     }
-    if let Some(date) = date {
-        out.extend_from_slice(b"date: ");
-        out.extend_from_slice(date);
-        out.extend_from_slice(b"\r\n");
+
+    fn put_decimal(&mut self, value: u64) {
+        let mut digits = [0u8; 20];
+        let at = decimal(&mut digits, value);
+        self.put(&digits[at..]);
     }
-    out.extend_from_slice(b"\r\n");
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// Writes `value` in decimal at the end of `digits`; returns where it starts.
+fn decimal(digits: &mut [u8; 20], mut value: u64) -> usize {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    at
 }
 
 /// Appends one chunk (`size CRLF data CRLF`); an empty `data` writes nothing, since an empty
@@ -108,20 +166,6 @@ pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
-}
-
-fn write_decimal(out: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 fn write_hex(out: &mut Vec<u8>, value: u64) {
@@ -252,9 +296,12 @@ mod tests {
     #[test]
     fn decimal_and_hex() {
         for value in [0, 1, 9, 10, 255, 256, 65535, u64::MAX] {
-            let mut out = Vec::new();
-            write_decimal(&mut out, value);
-            assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+            let mut tail = Tail::default();
+            tail.put_decimal(value);
+            assert_eq!(
+                std::str::from_utf8(tail.bytes()).unwrap(),
+                value.to_string()
+            );
             let mut out = Vec::new();
             write_hex(&mut out, value);
             assert_eq!(String::from_utf8(out).unwrap(), format!("{value:x}"));

@@ -1,14 +1,14 @@
 //! [`Tree`]: routes stored as a tree of segments, matched with backtracking.
 
-use std::collections::HashMap;
-
 use super::params::Params;
 use super::pattern::{Pattern, Segment};
 
 /// A node: what matches at this depth, and the value of the route that ends here.
 #[derive(Debug)]
 struct Node<T> {
-    literals: HashMap<String, Node<T>>,
+    /// The literal segments below this node, sorted by text: found by binary search, which
+    /// for the few children a node has costs a comparison or two and no hashing.
+    literals: Vec<(Box<str>, Node<T>)>,
     param: Option<(String, Box<Node<T>>)>,
     wildcard: Option<(String, T)>,
     value: Option<T>,
@@ -17,11 +17,31 @@ struct Node<T> {
 impl<T> Default for Node<T> {
     fn default() -> Node<T> {
         Node {
-            literals: HashMap::new(),
+            literals: Vec::new(),
             param: None,
             wildcard: None,
             value: None,
         }
+    }
+}
+
+impl<T> Node<T> {
+    /// The child for literal segment `text`, made if it is new.
+    fn literal_entry(&mut self, text: &str) -> &mut Node<T> {
+        let at = match self.find_literal(text) {
+            Ok(at) => at,
+            Err(at) => {
+                self.literals.insert(at, (text.into(), Node::default()));
+                at
+            }
+        };
+        &mut self.literals[at].1
+    }
+
+    /// Where literal segment `text` is, or would be inserted.
+    fn find_literal(&self, text: &str) -> Result<usize, usize> {
+        self.literals
+            .binary_search_by(|(literal, _)| (**literal).cmp(text))
     }
 }
 
@@ -58,7 +78,7 @@ impl<T> Tree<T> {
         let mut node = &mut self.root;
         for segment in &pattern.segments {
             match segment {
-                Segment::Literal(text) => node = node.literals.entry(text.clone()).or_default(),
+                Segment::Literal(text) => node = node.literal_entry(text),
                 Segment::Param(name) => {
                     let (existing, child) = node
                         .param
@@ -144,8 +164,8 @@ fn find_segments<'t, T>(
     if node.literals.is_empty() && node.param.is_none() && node.wildcard.is_none() {
         return None;
     }
-    if let Some(child) = node.literals.get(segment)
-        && let Some(found) = find_segments(child, next, params)
+    if let Ok(at) = node.find_literal(segment)
+        && let Some(found) = find_segments(&node.literals[at].1, next, params)
     {
         return Some(found);
     }

@@ -12,6 +12,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
 use super::transport::{Transport, WriteDeadline, write_all_vectored};
-use crate::h1::date::{DATE_LEN, current_date};
+use crate::h1::date::{DATE_LEN, date_at};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
 use crate::h1::request_head::{BodyFraming, RequestHead};
@@ -34,6 +35,7 @@ use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
 };
+use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
 use crate::settings::Settings;
 use crate::{Body, Request, Response};
@@ -84,6 +86,10 @@ enum Wait {
 struct Out {
     buf: Vec<u8>,
     date: Option<[u8; DATE_LEN]>,
+    /// The clock reading the `Date` came from, while the response last written is the one
+    /// that read it: the keep-alive wait that follows starts from it instead of reading the
+    /// clock again.
+    written_at: Option<Instant>,
     /// Every write of the connection loop waits for the peer within this.
     deadline: WriteDeadline,
 }
@@ -95,7 +101,23 @@ impl Out {
 
     /// The `Date` of the responses in this batch.
     fn date(&mut self) -> [u8; DATE_LEN] {
-        *self.date.get_or_insert_with(current_date)
+        match self.date {
+            Some(date) => {
+                self.written_at = None;
+                date
+            }
+            None => {
+                let now = Instant::now();
+                self.written_at = Some(now);
+                *self.date.insert(date_at(now))
+            }
+        }
+    }
+
+    /// A clock reading for the start of the wait for the next request: the one the last
+    /// response was written at, when it is that fresh, else a new one.
+    fn now(&mut self) -> Instant {
+        self.written_at.take().unwrap_or_else(Instant::now)
     }
 }
 
@@ -117,6 +139,7 @@ pub(crate) async fn serve_connection<S: Service>(
     let mut out = Out {
         buf: Vec::with_capacity(INLINE_BODY_BYTES),
         date: None,
+        written_at: None,
         deadline: WriteDeadline::new(settings.write_timeout),
     };
     let mut waits = Waits {
@@ -125,24 +148,30 @@ pub(crate) async fn serve_connection<S: Service>(
         state,
     };
     loop {
-        let (head, raw) =
-            match next_head(&reader, &*transport, &mut out, settings, &mut waits).await? {
-                NextHead::Head(head, raw) => (head, raw),
-                NextHead::Reject(status, reason, head) => {
-                    write_error(&mut out, status, reason, head);
-                    return close(&*transport, &mut out, Linger::Yes).await;
-                }
-                NextHead::TimedOut(head) => {
-                    write_error(
-                        &mut out,
-                        StatusCode::REQUEST_TIMEOUT,
-                        "request head not received in time",
-                        head,
-                    );
-                    return close(&*transport, &mut out, Linger::Yes).await;
-                }
-                NextHead::Close => return close(&*transport, &mut out, Linger::No).await,
-            };
+        // A head already in the buffer (pipelining) is taken without awaiting.
+        let next = match buffered_head(&reader, settings) {
+            Ok(next) => next,
+            Err(idle) => {
+                next_head(&reader, &*transport, &mut out, settings, &mut waits, idle).await?
+            }
+        };
+        let (head, raw) = match next {
+            NextHead::Head(head, raw) => (head, raw),
+            NextHead::Reject(status, reason, head) => {
+                write_error(&mut out, status, reason, head);
+                return close(&*transport, &mut out, Linger::Yes).await;
+            }
+            NextHead::TimedOut(head) => {
+                write_error(
+                    &mut out,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request head not received in time",
+                    head,
+                );
+                return close(&*transport, &mut out, Linger::Yes).await;
+            }
+            NextHead::Close => return close(&*transport, &mut out, Linger::No).await,
+        };
 
         let version = head.version;
         let is_head = head.method == Method::HEAD;
@@ -162,30 +191,39 @@ pub(crate) async fn serve_connection<S: Service>(
         // may still be reading the request body: then it is drained after the response.
         let drain_first = response.body().as_full().is_some();
         if drain_first {
-            keep_alive &= finish_body(&reader, settings).await;
+            keep_alive &= match body_finished(&reader) {
+                Some(finished) => finished,
+                None => drain_body(&reader, settings).await,
+            };
         }
         if lent {
             lock(&reader).take_back_unsent(&mut out.buf);
         }
         keep_alive &= !shutdown.is_triggered();
-        keep_alive &= write_response(
-            &*transport,
-            &mut out,
-            version,
-            is_head,
-            response,
-            keep_alive,
-        )
-        .await?;
+        // The usual response (a body in memory, small enough to join the batch) is written
+        // without awaiting: no future is built for it.
+        out.written_at = None;
+        keep_alive = match write_buffered(&mut out, version, is_head, response, keep_alive) {
+            Written::Whole(keep_alive) => keep_alive,
+            Written::Rest(rest) => {
+                out.written_at = None;
+                write_rest(&*transport, &mut out, rest).await?
+            }
+        };
+        if out.buf.len() >= FLUSH_AT_BYTES {
+            flush(&*transport, &mut out).await?;
+        }
         if !drain_first {
-            let lent = !lock(&reader).body_done();
-            if lent {
-                lock(&reader).lend_unsent(&mut out.buf);
-            }
-            keep_alive &= finish_body(&reader, settings).await;
-            if lent {
-                lock(&reader).take_back_unsent(&mut out.buf);
-            }
+            keep_alive &= match body_finished(&reader) {
+                Some(finished) => finished,
+                None => {
+                    out.written_at = None;
+                    lock(&reader).lend_unsent(&mut out.buf);
+                    let drained = drain_body(&reader, settings).await;
+                    lock(&reader).take_back_unsent(&mut out.buf);
+                    drained
+                }
+            };
         }
         if !keep_alive {
             // The client may still be sending the body nobody read.
@@ -199,36 +237,40 @@ pub(crate) async fn serve_connection<S: Service>(
     }
 }
 
-/// Parses the next request head, reading (and first flushing pending responses) as needed.
+/// Reads the next request head when the buffer holds none ([`buffered_head`] said so, and
+/// whether the buffer is empty: `idle`), first flushing pending responses.
 async fn next_head(
     reader: &SharedReader,
     transport: &dyn Transport,
     out: &mut Out,
     settings: &Settings,
     waits: &mut Waits,
+    mut idle: bool,
 ) -> io::Result<NextHead> {
     let mut idle_deadline = None;
     let mut head_deadline = None;
     loop {
-        let idle = {
-            let mut reader = lock(reader);
-            match reader.parse_head(&settings.limits) {
-                Ok(Some((head, raw))) => return Ok(NextHead::Head(head, raw)),
-                Err(error) => {
-                    let head = is_head_request(reader.buffered());
-                    return Ok(NextHead::Reject(error.status, error.reason, head));
-                }
-                Ok(None) if reader.is_eof() => return Ok(NextHead::Close),
-                Ok(None) => reader.buffered().is_empty(),
-            }
-        };
         if !out.is_empty() {
-            flush(transport, out).await?;
+            // The response's clock reading still starts the wait if the flush did not wait.
+            let written_at = out.written_at.take();
+            let mut waited = false;
+            {
+                let mut flush = pin!(flush(transport, out));
+                poll_fn(|cx| {
+                    let poll = flush.as_mut().poll(cx);
+                    waited |= poll.is_pending();
+                    poll
+                })
+                .await?;
+            }
+            if !waited {
+                out.written_at = written_at;
+            }
         }
         // An idle connection may wait the keep-alive timeout; once a head has started, the
         // whole head must arrive within the header timeout of its first byte.
         let deadline = if idle {
-            *idle_deadline.get_or_insert_with(|| Instant::now() + settings.keep_alive_timeout)
+            *idle_deadline.get_or_insert_with(|| out.now() + settings.keep_alive_timeout)
         } else {
             *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
         };
@@ -240,6 +282,25 @@ async fn next_head(
                 return Ok(NextHead::TimedOut(is_head_request(lock(reader).buffered())));
             }
         }
+        idle = match buffered_head(reader, settings) {
+            Ok(next) => return Ok(next),
+            Err(idle) => idle,
+        };
+    }
+}
+
+/// The next request head if the buffer holds it (or an answer to give instead: a refusal,
+/// or closing at the end of the stream); otherwise `Err(whether the buffer is empty)`.
+fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead, bool> {
+    let mut reader = lock(reader);
+    match reader.parse_head(&settings.limits) {
+        Ok(Some((head, raw))) => Ok(NextHead::Head(head, raw)),
+        Err(error) => {
+            let head = is_head_request(reader.buffered());
+            Ok(NextHead::Reject(error.status, error.reason, head))
+        }
+        Ok(None) if reader.is_eof() => Ok(NextHead::Close),
+        Ok(None) => Err(reader.buffered().is_empty()),
     }
 }
 
@@ -328,18 +389,32 @@ fn into_request(
     Request::new(head, body, conn, settings.max_body_bytes)
 }
 
-/// Writes `response` into `out` (flushing when it grows large); returns whether the
-/// connection can be kept.
-async fn write_response(
-    transport: &dyn Transport,
+/// What [`write_buffered`] did with a response.
+enum Written {
+    /// The whole response is in the write buffer; whether the connection can be kept.
+    Whole(bool),
+    /// The head is in the buffer; the body must still be written ([`write_rest`]).
+    Rest(Rest),
+}
+
+/// A response body still to be written after its head.
+struct Rest {
+    body: Body,
+    framing: ResponseFraming,
+    keep_alive: bool,
+}
+
+/// Writes `response`'s head into `out`, and its body when it is in memory and small; what
+/// is left (a large or streamed body) is returned for [`write_rest`].
+fn write_buffered(
     out: &mut Out,
     version: Version,
     is_head: bool,
     mut response: Response,
     mut keep_alive: bool,
-) -> io::Result<bool> {
+) -> Written {
     let status = response.status();
-    let mut body = response.take_body();
+    let body = response.take_body();
     let framing = if !status_allows_body(status) {
         ResponseFraming::Bodiless
     } else {
@@ -370,19 +445,36 @@ async fn write_response(
         date.as_ref(),
     );
     if is_head || framing == ResponseFraming::Bodiless {
-        flush_if_full(transport, out).await?;
-        return Ok(keep_alive);
+        return Written::Whole(keep_alive);
     }
-
-    if let Some(bytes) = body.as_full() {
-        if bytes.len() <= INLINE_BODY_BYTES {
-            out.buf.extend_from_slice(bytes);
-            flush_if_full(transport, out).await?;
-        } else {
-            write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
-            out.buf.clear();
-            out.date = None;
+    if let Some(bytes) = body.as_full()
+        && bytes.len() <= INLINE_BODY_BYTES
+    {
+        out.buf.extend_from_slice(bytes);
+        if let Some(buffer) = body.into_buffer() {
+            give_back_body_buffer(buffer);
         }
+        return Written::Whole(keep_alive);
+    }
+    Written::Rest(Rest {
+        body,
+        framing,
+        keep_alive,
+    })
+}
+
+/// Writes the body [`write_buffered`] left (flushing as the buffer fills); returns whether
+/// the connection can be kept.
+async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io::Result<bool> {
+    let Rest {
+        mut body,
+        framing,
+        keep_alive,
+    } = rest;
+    if let Some(bytes) = body.as_full() {
+        write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
+        out.buf.clear();
+        out.date = None;
         return Ok(keep_alive);
     }
 
@@ -409,19 +501,28 @@ async fn write_response(
     Ok(keep_alive)
 }
 
-/// Reads and discards what the handler left of the request body, within the drain limit;
-/// returns whether the connection can be kept.
-async fn finish_body(reader: &SharedReader, settings: &Settings) -> bool {
+/// Takes the request body back from the handler; `Some(whether the connection can be
+/// kept)` when that is known at once (the body was read to its end, or the client still
+/// waits for a `100 Continue` and may never send it), `None` when the rest must be drained
+/// ([`drain_body`]).
+fn body_finished(reader: &SharedReader) -> Option<bool> {
+    let mut reader = lock(reader);
+    reader.take_back_body();
+    if reader.body_done() {
+        return Some(true);
+    }
+    if reader.continue_owed() {
+        // The client never got `100 Continue`, so it may never send the body.
+        return Some(false);
+    }
+    None
+}
+
+/// Reads and discards what the handler left of the request body, within the drain limit
+/// and the drain timeout; returns whether the connection can be kept.
+async fn drain_body(reader: &SharedReader, settings: &Settings) -> bool {
     let drain_until = {
-        let mut reader = lock(reader);
-        reader.take_back_body();
-        if reader.body_done() {
-            return true;
-        }
-        if reader.continue_owed() {
-            // The client never got `100 Continue`, so it may never send the body.
-            return false;
-        }
+        let reader = lock(reader);
         // A body known to be longer than the drain limit is not read at all; one whose
         // length is unknown is read until it ends or passes the limit, whichever is first.
         if reader

@@ -131,11 +131,15 @@ impl ConnReader {
     }
 
     /// Parses the next request head from the buffer, consuming it; the head's bytes are
-    /// split off the buffer (no copy).
+    /// split off the buffer (no copy). Empty lines before a request line are skipped (RFC
+    /// 9112 §2.2: some clients send a CRLF after a body).
     pub(crate) fn parse_head(
         &mut self,
         limits: &Limits,
     ) -> Result<Option<(RequestHead, Bytes)>, HeadError> {
+        while self.buffered().starts_with(b"\r\n") {
+            self.start += 2;
+        }
         let Some((head, len)) = request_head::parse(self.buffered(), limits)? else {
             return Ok(None);
         };
