@@ -1,6 +1,7 @@
 //! A task that blocks its worker, named by the watchdog while it blocks.
 //!
-//! One task calls `std::thread::sleep` for a second, which stalls the worker it runs on (a
+//! One task blocks its thread for a second (`std::thread::sleep`, then a blocking channel
+//! receive until the report below is printed), which stalls the worker it runs on (a
 //! bug: it should use `spawn_blocking` or an async timer). The pool's watchdog reports the
 //! poll while it is still running, naming the task, its worker and the line that spawned
 //! it; the other worker keeps running the rest. Then the example prints a metrics snapshot
@@ -47,9 +48,12 @@ fn main() {
         std::thread::sleep(Duration::from_millis(1));
     }
 
-    // The culprit: blocks its worker for a second.
-    let blocker = pool.spawn(async {
+    // The culprit: blocks its worker for a second, and on until the report and the dump
+    // below are taken (a loaded machine may take longer than a second to get to them).
+    let (release, released) = mpsc::channel::<()>();
+    let blocker = pool.spawn(async move {
         std::thread::sleep(Duration::from_secs(1));
+        let _ = released.recv_timeout(Duration::from_secs(30));
     });
 
     // The watchdog's first report comes while the blocker still sleeps.
@@ -68,6 +72,7 @@ fn main() {
         println!("  {task}");
     }
 
+    let _ = release.send(());
     pool.block_on(blocker).expect("the blocker finishes");
     let after = reported
         .recv_timeout(Duration::from_secs(30))
