@@ -97,7 +97,13 @@ impl<S: Service> ServeConnection for S {
         shutdown: Shutdown,
         slot: SlotGuard,
     ) -> juliex::JoinHandle<()> {
-        juliex::spawn(async move {
+        // Named for the client, so that juliex's watchdog and task dump say whose connection
+        // a slow poll belongs to.
+        let name = match accepted.info.peer_addr {
+            Some(peer) => format!("tide connection from {peer}"),
+            None => "tide connection".to_owned(),
+        };
+        juliex::TaskBuilder::new().name(name).spawn(async move {
             let _slot = slot;
             // A connection's I/O error (a reset, a broken pipe) ends that connection only.
             let _ = conn::serve_connection(
