@@ -79,3 +79,38 @@ fn a_response_streamed_from_the_request_body() {
     assert!(first.chunked);
     assert_eq!(client.response().text(), "hello");
 }
+
+#[test]
+fn each_chunk_leaves_when_it_is_produced_not_when_the_buffer_fills() {
+    // The test produces the chunks itself, one at a time, and reads each before it sends
+    // the next: a server that held chunks back until its buffer filled (or the stream
+    // ended) would leave the client waiting for the first one forever.
+    let (chunks, produced) = futures::channel::mpsc::unbounded::<io::Result<Bytes>>();
+    let produced = std::sync::Mutex::new(Some(produced));
+    let service = move |_: Request<Body>| {
+        let stream = produced.lock().unwrap().take().expect("one request");
+        async move { Response::new(Body::from_stream(stream)) }
+    };
+    let server = TestServer::start(Settings::default(), service);
+    let mut client = server.connect();
+    client.send(get("/events"));
+    let mut stream = client.stream().try_clone().unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut seen = Vec::new();
+    for event in ["data: one\n\n", "data: two\n\n", "data: three\n\n"] {
+        chunks.unbounded_send(Ok(Bytes::from(event))).unwrap();
+        // Read until this event has arrived (the head comes with the first).
+        while !String::from_utf8_lossy(&seen).contains(event) {
+            let mut buf = [0u8; 1024];
+            let n = std::io::Read::read(&mut stream, &mut buf)
+                .unwrap_or_else(|error| panic!("{event:?} was not sent when produced: {error}"));
+            assert!(n > 0, "the connection closed");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    }
+    drop(chunks);
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+}

@@ -479,7 +479,23 @@ async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io:
     }
 
     let mut written = 0u64;
-    while let Some(chunk) = poll_fn(|cx| body.poll_chunk(cx)).await {
+    loop {
+        // A chunk that is ready joins the batch; when the stream has nothing ready, what is
+        // batched leaves at once, so each piece reaches the client when it is produced (a
+        // burst of ready chunks still leaves in one write), and a client that went away
+        // fails the write instead of being written to forever.
+        let next = match poll_fn(|cx| Poll::Ready(body.poll_chunk(cx))).await {
+            Poll::Ready(next) => next,
+            Poll::Pending => {
+                if !out.is_empty() {
+                    flush(transport, out).await?;
+                }
+                poll_fn(|cx| body.poll_chunk(cx)).await
+            }
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let Ok(chunk) = chunk else {
             // The body failed mid-way: the framing cannot be completed.
             return Ok(false);
