@@ -27,7 +27,13 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 /// The signals that ask the process to stop.
 const STOP_SIGNALS: [c_int; 2] = [SIGINT, SIGTERM];
 
-/// Waits for SIGINT or SIGTERM; see the [module docs](self).
+/// Waits for SIGINT or SIGTERM (Ctrl-C; what `kill`, systemd and container runtimes send).
+///
+/// While the returned future waits, the first of those signals completes it instead of
+/// ending the process; a second signal after that (an impatient Ctrl-C during the graceful
+/// shutdown) ends the process at once with the signal's default action, and so does every
+/// signal once no `ShutdownSignal` waits, as if none had been created. The handler only
+/// writes to a socket pair that romio watches ([`signal_hook`]'s self-pipe).
 ///
 /// # Errors
 ///
