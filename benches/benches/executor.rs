@@ -1,5 +1,8 @@
 //! Executor throughput: juliex against tokio (multi-thread), async-executor and futures'
-//! `ThreadPool`, all with 2 worker threads, in one run.
+//! `ThreadPool`, all with 2 worker threads, in one run. juliex runs twice: as it comes
+//! (its per-worker metrics are always on) and as `juliex-watchdog`, with the slow-poll
+//! watchdog on and a thread reading `metrics()` and `tasks()` every 100 ms, to show what
+//! seeing inside the pool costs.
 //!
 //! Groups (each iteration does the whole workload):
 //! - `spawn_many_local`: a task spawns 10 000 empty tasks and awaits their handles.
@@ -19,6 +22,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -36,6 +40,10 @@ const YIELDS: usize = 1_000;
 const PING_PONGS: usize = 1_000;
 const CHAIN: usize = 1_000;
 const BLOCKING: usize = 1_000;
+/// The watchdog's threshold for `juliex-watchdog` (it samples every quarter of it).
+const SLOW_POLL: Duration = Duration::from_millis(100);
+/// How often the observer thread of `juliex-watchdog` reads the metrics and the task dump.
+const OBSERVE_EVERY: Duration = Duration::from_millis(100);
 
 /// What the workloads need from a runtime.
 trait Runtime: Send + Sync + 'static {
@@ -288,6 +296,9 @@ fn bench_all(
     futures_pool: fn(&'static FuturesPool),
 ) {
     group.bench_function("juliex", |b| b.iter(|| workload(rts.juliex)));
+    group.bench_function("juliex-watchdog", |b| {
+        b.iter(|| workload(rts.juliex_watched))
+    });
     group.bench_function("tokio", |b| b.iter(|| tokio(rts.tokio)));
     group.bench_function("async-executor", |b| {
         b.iter(|| async_executor(rts.async_executor))
@@ -299,6 +310,7 @@ fn bench_all(
 
 struct Runtimes {
     juliex: &'static Juliex,
+    juliex_watched: &'static Juliex,
     tokio: &'static Tokio,
     async_executor: &'static AsyncExecutor,
     futures_pool: &'static FuturesPool,
@@ -314,6 +326,7 @@ fn runtimes() -> Runtimes {
                 .build()
                 .expect("juliex pool"),
         ))),
+        juliex_watched: watched_juliex(),
         tokio: Box::leak(Box::new(Tokio(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(WORKERS)
@@ -328,6 +341,29 @@ fn runtimes() -> Runtimes {
                 .expect("futures pool"),
         ))),
     }
+}
+
+/// A juliex pool with the watchdog on, and a thread that reads its metrics and task dump
+/// until the process ends.
+fn watched_juliex() -> &'static Juliex {
+    let pool: &'static Juliex = Box::leak(Box::new(Juliex(
+        juliex::ThreadPool::builder()
+            .worker_threads(WORKERS)
+            .on_slow_poll(SLOW_POLL, juliex::SlowPoll::eprint)
+            .build()
+            .expect("juliex pool"),
+    )));
+    static SEEN: AtomicBool = AtomicBool::new(false);
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(OBSERVE_EVERY);
+            let metrics = pool.0.metrics();
+            let tasks = pool.0.tasks();
+            // Keep the reads from being optimized out.
+            SEEN.store(metrics.tasks_spawned > 0 || !tasks.is_empty(), Relaxed);
+        }
+    });
+    pool
 }
 
 fn executor(c: &mut Criterion) {
