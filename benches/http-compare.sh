@@ -45,31 +45,14 @@ PEERS_TARGET=${PEERS_TARGET_DIR:-$TARGET/http-peers}
 RESULTS_DIR=${RESULTS_DIR:-$TARGET/http-compare}
 PIPELINE_LUA=$ROOT/benches/pipeline.lua
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "http-compare: $*"
-    exit 1
-}
+SCRIPT=http-compare
+# shellcheck source=benches/tools.sh
+. "$ROOT/benches/tools.sh"
 
 # --- tools -------------------------------------------------------------------------------
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then
-        "$@"
-    elif command -v sudo > /dev/null; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
-if ! command -v wrk > /dev/null; then
-    say "installing wrk with apt"
-    as_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk' >&2
-fi
-for tool in wrk taskset cargo awk sort; do
-    command -v "$tool" > /dev/null || die "$tool is missing"
-done
+require_tools wrk wrk
+check_tools taskset cargo awk sort
 CLK_TCK=$(getconf CLK_TCK)
 
 # --- build -------------------------------------------------------------------------------

@@ -66,31 +66,14 @@ PEERS_TARGET=${PEERS_TARGET_DIR:-$ROOT/target/http-peers}
 RESULTS_DIR=${RESULTS_DIR:-$(dirname "$PEERS_TARGET")/http-instructions}
 LOAD=$PEERS_TARGET/release/http-load
 
-say() { printf '%s\n' "$*" >&2; }
-die() {
-    say "http-instructions: $*"
-    exit 1
-}
+SCRIPT=http-instructions
+# shellcheck source=benches/tools.sh
+. "$ROOT/benches/tools.sh"
 
 # --- tools -------------------------------------------------------------------------------
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then
-        "$@"
-    elif command -v sudo > /dev/null; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
-if ! command -v valgrind > /dev/null || ! command -v callgrind_control > /dev/null; then
-    say "installing valgrind with apt"
-    as_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind' >&2
-fi
-for tool in valgrind callgrind_control cargo awk timeout; do
-    command -v "$tool" > /dev/null || die "$tool is missing"
-done
+require_tools valgrind valgrind callgrind_control
+check_tools cargo awk timeout
 
 # --- scenarios ---------------------------------------------------------------------------
 
