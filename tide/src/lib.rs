@@ -20,6 +20,8 @@
 //! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
 //! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
 //! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
+//! - [`upgrade`]: answer `101 Switching Protocols` and take the connection over
+//!   ([`Response::upgrade`]).
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -64,6 +66,7 @@ pub mod server;
 pub mod session;
 mod settings;
 pub mod testing;
+pub mod upgrade;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};

@@ -12,6 +12,7 @@ use crate::h1::response_fields::{ResponseFields, is_field_name, is_field_value};
 
 use crate::Cookie;
 use crate::recycle::{Recycle, Recycled, Spares};
+use crate::upgrade::OnUpgrade;
 use crate::{Body, Error};
 
 /// An HTTP response: status, headers and body.
@@ -48,6 +49,9 @@ struct Parts {
     map: OnceLock<HeaderMap>,
     body: Body,
     extensions: Extensions,
+    /// The continuation of a `101` ([`Response::upgrade`]): boxed, so that every other
+    /// response pays one pointer for it.
+    on_upgrade: Option<Box<OnUpgrade>>,
 }
 
 thread_local! {
@@ -62,6 +66,7 @@ impl Parts {
             map: OnceLock::new(),
             body: Body::empty(),
             extensions: Extensions::new(),
+            on_upgrade: None,
         }
     }
 }
@@ -76,6 +81,7 @@ impl Recycle for Parts {
         self.map = OnceLock::new();
         self.body = Body::empty();
         self.extensions.clear();
+        self.on_upgrade = None;
     }
 
     fn refill(&mut self, fresh: Parts) {
@@ -86,6 +92,7 @@ impl Recycle for Parts {
         if !fresh.extensions.is_empty() {
             self.extensions = fresh.extensions;
         }
+        self.on_upgrade = fresh.on_upgrade;
     }
 }
 
@@ -103,6 +110,7 @@ impl Response {
                 map: OnceLock::new(),
                 body,
                 extensions: Extensions::new(),
+                on_upgrade: None,
             }),
         }
     }
@@ -264,6 +272,16 @@ impl Response {
     /// The fields, for the engine to write.
     pub(crate) fn fields(&self) -> &ResponseFields {
         &self.parts.fields
+    }
+
+    /// Sets the continuation run after this response's `101` head is written.
+    pub(crate) fn set_on_upgrade(&mut self, on_upgrade: OnUpgrade) {
+        self.parts.on_upgrade = Some(Box::new(on_upgrade));
+    }
+
+    /// Takes the continuation of a `101`, for the engine.
+    pub(crate) fn take_on_upgrade(&mut self) -> Option<OnUpgrade> {
+        self.parts.on_upgrade.take().map(|boxed| *boxed)
     }
 }
 

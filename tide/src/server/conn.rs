@@ -38,6 +38,7 @@ use crate::h1::response_head::{
 use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
 use crate::settings::Settings;
+use crate::upgrade::Upgraded;
 use crate::{Body, Request, Response};
 
 /// Bodies up to this size are copied into the write buffer (so pipelined responses leave in
@@ -208,6 +209,13 @@ pub(crate) async fn serve_connection<S: Service>(
             Written::Rest(rest) => {
                 out.written_at = None;
                 write_rest(&*transport, &mut out, rest).await?
+            }
+            Written::Switch(response) => {
+                // Boxed: only a connection that switches pays for this future's state.
+                let request = (version, is_head);
+                let switch =
+                    switch_protocols(transport, &mut out, reader, response, request, shutdown);
+                return Box::pin(switch).await;
             }
         };
         if out.buf.len() >= FLUSH_AT_BYTES {
@@ -395,6 +403,8 @@ enum Written {
     Whole(bool),
     /// The head is in the buffer; the body must still be written ([`write_rest`]).
     Rest(Rest),
+    /// Nothing is written: a `101 Switching Protocols`, for [`switch_protocols`].
+    Switch(Response),
 }
 
 /// A response body still to be written after its head.
@@ -416,6 +426,10 @@ fn write_buffered(
     let status = response.status();
     let body = response.take_body();
     let framing = if !status_allows_body(status) {
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            // The connection is taken over or closed: never read as HTTP again.
+            return Written::Switch(response);
+        }
         ResponseFraming::Bodiless
     } else {
         match body.len() {
@@ -515,6 +529,58 @@ async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io:
         _ => {}
     }
     Ok(keep_alive)
+}
+
+/// Writes a `101 Switching Protocols` and runs its continuation in this task with the
+/// connection, bytes the client sent after the head included, then closes the connection
+/// (see [`crate::upgrade`] for the rules). A `101` to a request that cannot switch (HTTP/1.0,
+/// `HEAD`, a body not read to its end) is refused with `400` instead, its continuation
+/// dropped; a `101` with no continuation is written, and the connection closed.
+async fn switch_protocols(
+    transport: Arc<dyn Transport>,
+    out: &mut Out,
+    reader: SharedReader,
+    mut response: Response,
+    (version, is_head): (Version, bool),
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    let on_upgrade = response.take_on_upgrade();
+    let refusal = if version != Version::HTTP_11 || is_head {
+        Some("this request cannot switch protocols")
+    } else if !lock(&reader).body_done() {
+        Some("the request body was not read to its end: the protocol cannot switch")
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        drop((on_upgrade, response));
+        write_error(out, StatusCode::BAD_REQUEST, reason, is_head);
+        return close(&*transport, out, Linger::Yes).await;
+    }
+    let date = (!response.fields().facts().has_date).then(|| out.date());
+    write_head(
+        &mut out.buf,
+        version,
+        StatusCode::SWITCHING_PROTOCOLS,
+        response.fields(),
+        ResponseFraming::Bodiless,
+        ConnectionHeader::Default,
+        date.as_ref(),
+    );
+    drop(response);
+    let Some(on_upgrade) = on_upgrade else {
+        log::debug!("a 101 response had no continuation: closing the connection");
+        return close(&*transport, out, Linger::Yes).await;
+    };
+    flush(&*transport, out).await?;
+    let leftover = lock(&reader).take_buffered();
+    // The buffer goes now, unless a request body kept past its handler still holds it.
+    drop(reader);
+    let upgraded = Upgraded::new(transport.clone(), leftover, shutdown.clone());
+    on_upgrade.call(upgraded).await;
+    // The continuation may have closed it already; the connection ends either way.
+    let _ = poll_fn(|cx| transport.poll_close(cx)).await;
+    Ok(())
 }
 
 /// Takes the request body back from the handler; `Some(whether the connection can be

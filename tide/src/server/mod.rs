@@ -34,7 +34,7 @@ mod pressure;
 pub(crate) mod reader;
 mod serve_io;
 mod service;
-mod shutdown;
+pub(crate) mod shutdown;
 #[cfg(unix)]
 mod signal;
 mod transport;

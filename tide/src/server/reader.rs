@@ -125,6 +125,14 @@ impl ConnReader {
         &self.buf[self.start..self.end]
     }
 
+    /// Takes the received bytes not yet consumed: what the client sent after the head of a
+    /// request answered with `101 Switching Protocols`. Copied, so the buffer can go.
+    pub(crate) fn take_buffered(&mut self) -> Bytes {
+        let rest = Bytes::copy_from_slice(self.buffered());
+        self.start = self.end;
+        rest
+    }
+
     /// Whether the peer has closed its side.
     pub(crate) fn is_eof(&self) -> bool {
         self.eof
