@@ -22,6 +22,7 @@
 //! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
 //! - [`upgrade`]: answer `101 Switching Protocols` and take the connection over
 //!   ([`Response::upgrade`]).
+//! - [`ws`] (feature `ws`): WebSocket endpoints ([`ws::endpoint`]).
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -67,6 +68,8 @@ pub mod session;
 mod settings;
 pub mod testing;
 pub mod upgrade;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};
