@@ -436,3 +436,27 @@ fn python_websockets_exchanges_every_kind_of_message() {
         "python failed:\n{stdout}\n{stderr}"
     );
 }
+
+#[test]
+fn a_peer_that_never_answers_the_going_away_close_is_let_go() {
+    let server = server();
+    let addr = server.addr();
+    let handle = server.shutdown_handle();
+    let started = std::time::Instant::now();
+    let client = std::thread::spawn(move || {
+        run(async move {
+            let mut client = connect(addr, "/echo", None).await;
+            client.send(Raw::text("here")).await.unwrap();
+            assert_eq!(next(&mut client).await, Some(Raw::text("here")));
+            handle.shutdown();
+            assert_eq!(close_code_of(next(&mut client).await), close_code::AWAY);
+            // Never reads again, so never answers: the server stops waiting after 5 s, well
+            // before its 30 s shutdown timeout would abort the handler.
+            romio::time::sleep(std::time::Duration::from_secs(8)).await;
+        })
+    });
+    server.join().unwrap();
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(8), "{waited:?}");
+    client.join().unwrap();
+}

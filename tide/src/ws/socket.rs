@@ -3,7 +3,7 @@
 //! and the close `1001` when the server shuts down.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -16,7 +16,8 @@ use futures_util::Sink;
 use super::message::{CloseFrame, Error, Message, close_code};
 use crate::upgrade::{ShuttingDown, Upgraded};
 
-/// How long [`WebSocket::close`] waits for the peer's answering close.
+/// How long [`WebSocket::close`], and a socket closed at shutdown, wait for the peer's
+/// answering close.
 const CLOSE_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the socket did about the server's shutdown.
@@ -39,12 +40,15 @@ enum GoingAway {
 ///   that is not UTF-8 close `1007`.
 /// - When the server starts its graceful shutdown, a socket waiting in `recv` sends close
 ///   `1001` (going away) and goes on receiving until the peer answers, so a handler's receive
-///   loop ends by itself; the server aborts the handler after its `shutdown_timeout`.
+///   loop ends by itself (after 5 s if the peer never answers); the server aborts the handler
+///   after its `shutdown_timeout`.
 ///   [`shutdown`](WebSocket::shutdown) tells a handler that waits on something else.
 pub struct WebSocket {
     inner: WebSocketStream<Upgraded>,
     protocol: Option<String>,
     going_away: GoingAway,
+    /// Armed once the close `1001` is sent: a peer that does not answer it in time is let go.
+    answer_deadline: Option<romio::time::Sleep>,
 }
 
 impl WebSocket {
@@ -53,6 +57,7 @@ impl WebSocket {
             inner,
             protocol,
             going_away: GoingAway::Watching,
+            answer_deadline: None,
         }
     }
 
@@ -132,6 +137,13 @@ impl WebSocket {
                 Poll::Ready(Err(_)) => {}
             }
             self.going_away = GoingAway::Done;
+            self.answer_deadline = Some(romio::time::sleep(CLOSE_ANSWER_TIMEOUT));
+        }
+        if let Some(deadline) = &mut self.answer_deadline
+            && Pin::new(deadline).poll(cx).is_ready()
+        {
+            // The peer never answered the going-away close: the socket ends here.
+            return Poll::Ready(None);
         }
         loop {
             let received = match ready!(Pin::new(&mut self.inner).poll_next(cx)) {
