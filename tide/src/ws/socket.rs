@@ -95,9 +95,7 @@ impl WebSocket {
             .await?;
         let answered = async {
             while let Some(received) = self.recv().await {
-                if let Err(error) = received {
-                    return Err(error);
-                }
+                received?;
             }
             Ok(())
         };
