@@ -20,6 +20,7 @@
 //! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
 //! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
 //! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
+//! - [`sse`]: Server-Sent Events: a response from a stream of events, or a sender handle.
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -63,6 +64,7 @@ pub mod server;
 #[cfg(feature = "sessions")]
 pub mod session;
 mod settings;
+pub mod sse;
 pub mod testing;
 
 pub use app::{App, new, with_state};
