@@ -37,14 +37,14 @@ pub const CHANNEL_CAPACITY: usize = 16;
 /// let mut app = tide::new();
 /// app.at("/ticks").get(|_| async {
 ///     let (sender, response) = sse::channel();
-///     juliex::spawn(async move {
+///     drop(juliex::spawn(async move {
 ///         for n in 0.. {
 ///             romio::time::sleep(Duration::from_secs(1)).await;
 ///             if sender.send(Event::new().data(n.to_string())).await.is_err() {
 ///                 break; // the client is gone
 ///             }
 ///         }
-///     });
+///     }));
 ///     Ok(response)
 /// });
 /// app.run("127.0.0.1:8080")?;
@@ -68,8 +68,8 @@ struct State {
     queue: VecDeque<Event>,
     /// The receiver's task, while it waits for an event.
     receiver: Option<Waker>,
-    /// The tasks of `send`s waiting for room, each in the slot its future holds (its
-    /// `Drop` removes it); `None` once woken.
+    /// The tasks of `send`s waiting for room and of [`Closed`] futures, each in the slot
+    /// its future holds (its `Drop` removes it); `None` once woken.
     waiting: Slab<Option<Waker>>,
     /// Live [`Sender`]s.
     senders: usize,
@@ -112,6 +112,15 @@ impl Sender {
     /// Whether the client is gone: every later [`send`](Sender::send) fails.
     pub fn is_closed(&self) -> bool {
         lock(&self.shared).receiver_gone
+    }
+
+    /// Resolves once the client is gone: for a producer that waits on something else
+    /// between events (race it with that wait), so it stops without having to send.
+    pub fn closed(&self) -> Closed<'_> {
+        Closed {
+            sender: self,
+            key: None,
+        }
     }
 }
 
@@ -203,6 +212,56 @@ impl Future for Sending<'_> {
 }
 
 impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let stale = lock(&self.sender.shared).waiting.try_remove(key);
+            drop(stale);
+        }
+    }
+}
+
+/// The future of [`Sender::closed`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Closed<'a> {
+    sender: &'a Sender,
+    /// This wait's slot in `waiting` (woken whenever room is made, and when the receiver
+    /// goes), once it has waited.
+    key: Option<usize>,
+}
+
+impl Future for Closed<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let stale;
+        let poll = {
+            let mut state = lock(&this.sender.shared);
+            if state.receiver_gone {
+                stale = this
+                    .key
+                    .take()
+                    .and_then(|key| state.waiting.try_remove(key))
+                    .flatten();
+                Poll::Ready(())
+            } else {
+                let waker = Some(cx.waker().clone());
+                match this.key {
+                    Some(key) => stale = std::mem::replace(&mut state.waiting[key], waker),
+                    None => {
+                        this.key = Some(state.waiting.insert(waker));
+                        stale = None;
+                    }
+                }
+                Poll::Pending
+            }
+        };
+        drop(stale);
+        poll
+    }
+}
+
+impl Drop for Closed<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             let stale = lock(&self.sender.shared).waiting.try_remove(key);
@@ -386,5 +445,20 @@ mod tests {
         }
         let mut later = std::pin::pin!(sender.send(data(1)));
         assert!(matches!(later.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    }
+
+    #[test]
+    fn closed_resolves_when_the_receiver_is_dropped() {
+        let (sender, sse) = channel();
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut closed = Box::pin(sender.closed());
+        assert!(closed.as_mut().poll(&mut cx).is_pending());
+        assert!(closed.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(lock(&sender.shared).waiting.len(), 1, "one slot per wait");
+        drop(sse);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(closed.as_mut().poll(&mut cx).is_ready());
+        assert!(lock(&sender.shared).waiting.is_empty());
     }
 }

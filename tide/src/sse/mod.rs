@@ -6,7 +6,8 @@
 //!   `Cache-Control: no-cache`, chunked (no `Content-Length`); each event leaves as soon as
 //!   the stream has nothing more ready (no buffering), a burst of ready events in one write.
 //! - [`channel`]: a [`Sender`] to keep in another task and the `Sse` to answer with;
-//!   [`Sender::send`] fails once the client is gone, so producers stop.
+//!   [`Sender::send`] fails once the client is gone, so producers stop
+//!   ([`Sender::closed`] tells a producer that is waiting for something else).
 //! - [`KeepAlive`]: a comment sent when no event was sent for an interval (15 s by
 //!   default), so proxies and load balancers do not cut an idle stream.
 //! - [`last_event_id`]: the `Last-Event-ID` a reconnecting browser sends, to resume from.
@@ -51,7 +52,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use romio::time::Sleep;
 
-pub use channel::{CHANNEL_CAPACITY, Receiver, SendError, Sender, Sending, channel};
+pub use channel::{CHANNEL_CAPACITY, Closed, Receiver, SendError, Sender, Sending, channel};
 pub use event::{Event, EventError};
 
 use crate::{Body, Request, Response};
