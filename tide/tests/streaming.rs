@@ -392,5 +392,4 @@ fn a_burst_of_ready_chunks_leaves_in_one_write() {
         first.ends_with("3\r\nb1 \r\n3\r\nb2 \r\n3\r\nb3 \r\n3\r\nb4 \r\n2\r\nb5\r\n"),
         "the burst did not leave in the first write: {writes:?}"
     );
-    assert_eq!(writes.len(), 2, "{writes:?}");
 }
