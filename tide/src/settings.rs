@@ -304,7 +304,10 @@ impl Settings {
     /// told otherwise. TCP cannot tell a client that closed from one that only half-closed
     /// and still reads; with `half_close(true)` the response goes on, and a client that is
     /// really gone is noticed only when a write to it fails. Responses in memory, and
-    /// streamed ones whose stream does not wait, are written whole either way. Default: off.
+    /// streamed ones whose stream does not wait, are written whole either way. A streamed
+    /// response that is still reading the request body is not watched (the body's reads own
+    /// the connection's read side: they fail when the client leaves); the watch starts once
+    /// the body is read to its end. Default: off.
     pub fn half_close(mut self, keep: bool) -> Settings {
         self.half_close = keep;
         self
