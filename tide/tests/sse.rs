@@ -301,3 +301,35 @@ fn a_failing_event_stream_ends_without_the_last_chunk() {
         "{error}"
     );
 }
+
+#[test]
+fn each_event_moves_the_keep_alive_on() {
+    // Events 100 ms apart for longer than the keep-alive interval: no comment between them,
+    // since each event starts the interval again.
+    let mut app = tide::new();
+    app.at("/events").get(|_| async {
+        let (sender, response) = sse::channel();
+        drop(juliex::spawn(async move {
+            for n in 0..10 {
+                romio::time::sleep(Duration::from_millis(100)).await;
+                if sender.send(Event::new().data(n.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        }));
+        Ok(response.keep_alive(KeepAlive::new().interval(Duration::from_millis(600))))
+    });
+    let server = serve(app);
+    let mut client = server.connect();
+    client.send(get("/events"));
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    read_until(client.stream(), &mut seen, "\r\n0\r\n\r\n");
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("data: 9\n\n"), "{text:?}");
+    assert!(
+        !text.contains(":\n\n"),
+        "a keep-alive between events ({:?}): {text:?}",
+        started.elapsed()
+    );
+}

@@ -163,9 +163,10 @@ impl KeepAlive {
         }
     }
 
-    /// Sends the comment after `interval` without an event.
+    /// Sends the comment after `interval` without an event (at least 1 ms: a zero
+    /// interval would send comments without end).
     pub fn interval(mut self, interval: Duration) -> KeepAlive {
-        self.interval = interval;
+        self.interval = interval.max(Duration::from_millis(1));
         self
     }
 
