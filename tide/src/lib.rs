@@ -23,6 +23,7 @@
 //! - [`upgrade`]: answer `101 Switching Protocols` and take the connection over
 //!   ([`Response::upgrade`]).
 //! - [`ws`] (feature `ws`): WebSocket endpoints ([`ws::endpoint`]).
+//! - [`sse`]: Server-Sent Events: a response from a stream of events, or a sender handle.
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -66,6 +67,7 @@ pub mod server;
 #[cfg(feature = "sessions")]
 pub mod session;
 mod settings;
+pub mod sse;
 pub mod testing;
 pub mod upgrade;
 #[cfg(feature = "ws")]

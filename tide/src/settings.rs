@@ -121,6 +121,7 @@ pub struct Settings {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) listen_backlog: u32,
     pub(crate) stop_on_signals: bool,
+    pub(crate) half_close: bool,
 }
 
 impl Default for Settings {
@@ -140,6 +141,7 @@ impl Default for Settings {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
             stop_on_signals: true,
+            half_close: false,
         }
     }
 }
@@ -289,6 +291,25 @@ impl Settings {
     /// with [`shutdown_signal`](crate::server::shutdown_signal). Default: on.
     pub fn stop_on_signals(mut self, stop: bool) -> Settings {
         self.stop_on_signals = stop;
+        self
+    }
+
+    /// Whether a client that closes its sending side (`shutdown(SHUT_WR)`, a half-close)
+    /// still gets a streamed response that has to wait for its stream.
+    ///
+    /// While a streamed response ([`Body::from_stream`](crate::Body::from_stream),
+    /// [`sse`](crate::sse)) waits for its stream, the server watches the connection: by
+    /// default the end of the client's stream means the client went away, and the response
+    /// ends at once (its stream is dropped, so its producer stops), as hyper does unless
+    /// told otherwise. TCP cannot tell a client that closed from one that only half-closed
+    /// and still reads; with `half_close(true)` the response goes on, and a client that is
+    /// really gone is noticed only when a write to it fails. Responses in memory, and
+    /// streamed ones whose stream does not wait, are written whole either way. A streamed
+    /// response that is still reading the request body is not watched (the body's reads own
+    /// the connection's read side: they fail when the client leaves); the watch starts once
+    /// the body is read to its end. Default: off.
+    pub fn half_close(mut self, keep: bool) -> Settings {
+        self.half_close = keep;
         self
     }
 

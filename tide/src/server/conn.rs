@@ -14,7 +14,7 @@ use std::io;
 use std::pin::Pin;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use romio::time::Sleep;
@@ -208,7 +208,11 @@ pub(crate) async fn serve_connection<S: Service>(
             Written::Whole(keep_alive) => keep_alive,
             Written::Rest(rest) => {
                 out.written_at = None;
-                write_rest(&*transport, &mut out, rest).await?
+                let watch = Watch {
+                    reader: &reader,
+                    settings,
+                };
+                write_rest(&*transport, &mut out, rest, watch).await?
             }
             Written::Switch(response) => {
                 // Boxed: only a connection that switches pays for this future's state.
@@ -479,7 +483,12 @@ fn write_buffered(
 
 /// Writes the body [`write_buffered`] left (flushing as the buffer fills); returns whether
 /// the connection can be kept.
-async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io::Result<bool> {
+async fn write_rest(
+    transport: &dyn Transport,
+    out: &mut Out,
+    rest: Rest,
+    watch: Watch<'_>,
+) -> io::Result<bool> {
     let Rest {
         mut body,
         framing,
@@ -504,7 +513,18 @@ async fn write_rest(transport: &dyn Transport, out: &mut Out, rest: Rest) -> io:
                 if !out.is_empty() {
                     flush(transport, out).await?;
                 }
-                poll_fn(|cx| body.poll_chunk(cx)).await
+                // While the stream waits, the client is watched: one that went away ends
+                // the response now (the stream is dropped with the connection's future
+                // returning), not at a write that may never come.
+                let waited = poll_fn(|cx| match body.poll_chunk(cx) {
+                    Poll::Ready(next) => Poll::Ready(Some(next)),
+                    Poll::Pending => watch.poll_client_gone(cx).map(|()| None),
+                })
+                .await;
+                match waited {
+                    Some(next) => next,
+                    None => return Ok(false),
+                }
             }
         };
         let Some(chunk) = next else {
@@ -581,6 +601,54 @@ async fn switch_protocols(
     // The continuation may have closed it already; the connection ends either way.
     let _ = poll_fn(|cx| transport.poll_close(cx)).await;
     Ok(())
+}
+
+/// What a streamed response watches while its stream waits: the connection's read side,
+/// for the end of the stream that says the client went away.
+struct Watch<'a> {
+    reader: &'a SharedReader,
+    settings: &'a Settings,
+}
+
+impl Watch<'_> {
+    /// `Ready` once the client is known to be gone: the read side reached its end (unless
+    /// [`Settings::half_close`] keeps such clients) or failed.
+    ///
+    /// Bytes that arrive meanwhile (the next pipelined request) are kept in the reader's
+    /// buffer for the loop to parse after this response; once the buffer holds a head's
+    /// worth ([`max_head_bytes`](Settings::max_head_bytes)), the client is not read from
+    /// until the response ends (backpressure), and no longer watched. While the handler's
+    /// stream may still read the request body (it is not read to its end), the body reads
+    /// own the read side: nothing is watched.
+    fn poll_client_gone(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut reader = lock(self.reader);
+        if !reader.body_done() {
+            return Poll::Pending;
+        }
+        if reader.is_eof() {
+            return self.eof();
+        }
+        while reader.buffered().len() < self.settings.limits.max_head_bytes {
+            match reader.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => return self.eof(),
+                Poll::Ready(Ok(_)) => {}
+                // A read error: the connection is broken.
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Pending
+    }
+
+    fn eof(&self) -> Poll<()> {
+        if self.settings.half_close {
+            // The client may only have closed its sending side: it is noticed as gone when
+            // a write fails.
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
 }
 
 /// Takes the request body back from the handler; `Some(whether the connection can be
