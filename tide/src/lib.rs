@@ -20,6 +20,8 @@
 //! - [`fs`] (feature `fs`, default): static files, safely ([`Route::serve_dir`]).
 //! - [`session`] (feature `sessions`): signed session cookies and a pluggable store.
 //! - [`multipart`] (feature `multipart`): streaming multipart forms ([`Request::multipart`]).
+//! - [`tls`] (feature `tls`): HTTPS with rustls ([`App::bind_tls`]), over any
+//!   [`Listener`](server::Listener).
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -64,6 +66,8 @@ pub mod server;
 pub mod session;
 mod settings;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use app::{App, new, with_state};
 pub use body::{Body, BodyError};
