@@ -9,7 +9,10 @@ mod support;
 use std::io;
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -19,21 +22,69 @@ use support::{Client, Gate, JOIN_TIMEOUT, SLOW_BODY_BYTES, app, get};
 use tide::server::{Accepted, ConnInfo, Listener, Server, Service, Settings, ShutdownHandle};
 
 /// What the test hands the listener: the server's end of a socket pair, the client address
-/// its requests report, and whether it must first receive a byte `!` (a stand-in for a
-/// handshake: a client that never sends it never gets past it).
+/// its requests report, whether it must first receive a byte `!` (a stand-in for a
+/// handshake: a client that never sends it never gets past it), and whether its writes are
+/// held until flushed.
 struct Handed {
     stream: romio::UnixStream,
     peer: SocketAddr,
     handshake: bool,
+    buffering: bool,
+}
+
+/// A stream whose writes, when `buffering`, wait in memory until it is flushed (the worst a
+/// TLS stream may do).
+struct Buffering {
+    inner: romio::UnixStream,
+    buffering: bool,
+    pending: Vec<u8>,
+}
+
+impl futures::AsyncRead for Buffering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl futures::AsyncWrite for Buffering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if !self.buffering {
+            return Pin::new(&mut self.inner).poll_write(cx, buf);
+        }
+        self.pending.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while !this.pending.is_empty() {
+            let n = std::task::ready!(Pin::new(&mut this.inner).poll_write(cx, &this.pending))?;
+            this.pending.drain(..n);
+        }
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.as_mut().poll_flush(cx))?;
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
 }
 
 /// A listener over a channel of [`Handed`] connections.
 struct Channel(mpsc::UnboundedReceiver<Handed>);
 
 impl Listener for Channel {
-    type Io = romio::UnixStream;
+    type Io = Buffering;
 
-    async fn accept(&mut self) -> io::Result<Accepted<romio::UnixStream>> {
+    async fn accept(&mut self) -> io::Result<Accepted<Buffering>> {
         let Some(handed) = self.0.next().await else {
             return std::future::pending().await;
         };
@@ -41,10 +92,15 @@ impl Listener for Channel {
             peer_addr: Some(handed.peer),
             local_addr: None,
         };
+        let stream = Buffering {
+            inner: handed.stream,
+            buffering: handed.buffering,
+            pending: Vec::new(),
+        };
         if !handed.handshake {
-            return Ok(Accepted::new(handed.stream, info));
+            return Ok(Accepted::new(stream, info));
         }
-        let mut stream = handed.stream;
+        let mut stream = stream;
         Ok(Accepted::with_handshake(
             async move {
                 use futures::AsyncReadExt;
@@ -85,12 +141,17 @@ impl ChannelServer {
 
     /// A new connection from `peer`, through the listener.
     fn connect_from(&self, peer: &str, handshake: bool) -> Client<UnixStream> {
+        self.connect_with(peer, handshake, false)
+    }
+
+    fn connect_with(&self, peer: &str, handshake: bool, buffering: bool) -> Client<UnixStream> {
         let (server_side, client_side) = UnixStream::pair().unwrap();
         server_side.set_nonblocking(true).unwrap();
         let handed = Handed {
             stream: romio::UnixStream::try_from(server_side).unwrap(),
             peer: peer.parse().unwrap(),
             handshake,
+            buffering,
         };
         self.hand.unbounded_send(handed).unwrap();
         client_side
@@ -244,4 +305,59 @@ fn a_connection_stuck_in_its_handshake_is_closed_to_make_room() {
     let mut newcomer = server.connect();
     newcomer.get("/newcomer").assert(200, "/newcomer");
     stuck.assert_closed();
+}
+
+#[test]
+fn a_stream_that_buffers_writes_is_flushed_after_each_batch() {
+    let server = ChannelServer::start(Settings::default(), app);
+    let mut client = server.connect_with("192.0.2.1:1", false, true);
+    client.get("/one").assert(200, "/one");
+    client.send(format!("{}{}", get("/two"), get("/stream?5")));
+    client.response().assert(200, "/two");
+    client
+        .response()
+        .assert(200, &support::streamed_body(5));
+    let response = client.request(
+        "GET /last HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    );
+    response.assert(200, "/last");
+    client.assert_closed();
+}
+
+#[test]
+fn a_stream_that_buffers_writes_is_flushed_while_a_streamed_response_waits() {
+    // The second chunk comes only once the client has read the first.
+    let read_first = Arc::new(AtomicBool::new(false));
+    let flag = read_first.clone();
+    let service = move |_: http::Request<tide::Body>| {
+        let flag = flag.clone();
+        async move {
+            let first = futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
+            let second = futures::stream::once(async move {
+                while !flag.load(Ordering::SeqCst) {
+                    romio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Ok(bytes::Bytes::from("second"))
+            });
+            http::Response::new(tide::Body::from_stream(first.chain(second)))
+        }
+    };
+    let server = ChannelServer::start(Settings::default(), service);
+    let mut client = server.connect_with("192.0.2.1:1", false, true);
+    client.send(get("/"));
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !seen.ends_with(b"5\r\nfirst\r\n") {
+        let n = std::io::Read::read(client.stream(), &mut buf).unwrap();
+        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    read_first.store(true, Ordering::SeqCst);
+    let mut rest = Vec::new();
+    while !rest.ends_with(b"0\r\n\r\n") {
+        let n = std::io::Read::read(client.stream(), &mut buf).unwrap();
+        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&rest));
+        rest.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(rest, b"6\r\nsecond\r\n0\r\n\r\n");
 }

@@ -325,17 +325,20 @@ fn large_and_streamed_responses_arrive_whole_over_tls() {
     server.stop();
 }
 
-#[test]
-fn a_streamed_chunk_reaches_the_client_while_the_stream_waits() {
-    // The second chunk is produced only once the client has read the first: if the first
-    // stayed in the TLS stream's buffer, neither side would move.
+/// Serves `/gated`: a first chunk of `first_len` bytes `f`, then (only once the client has
+/// read all of it) `second`; reads it with a client that sleeps `pause` after each read.
+/// If any of the first chunk stayed in the TLS stream's buffer while the stream waits,
+/// neither side would move.
+fn gated_stream(first_len: usize, pause: Duration) {
     let read_first = Arc::new(AtomicBool::new(false));
     let mut app = app();
     let flag = read_first.clone();
     app.at("/gated").get(move |_| {
         let flag = flag.clone();
         async move {
-            let first = futures::stream::once(async { Ok::<_, io::Error>(Bytes::from("first;")) });
+            let first = futures::stream::once(async move {
+                Ok::<_, io::Error>(Bytes::from(vec![b'f'; first_len]))
+            });
             let second = futures::stream::once(async move {
                 while !flag.load(Ordering::SeqCst) {
                     romio::time::sleep(Duration::from_millis(5)).await;
@@ -349,14 +352,23 @@ fn a_streamed_chunk_reaches_the_client_while_the_stream_waits() {
     let server = TlsServer::start(app, cert.config());
     let mut client = cert.connect(server.addr);
     client.send(get("/gated"));
-    // Read the head and the first chunk by hand.
+    // The head and the first chunk, read by hand.
+    let first_chunk = format!("{first_len:x}\r\n");
     let mut seen = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !seen.ends_with(b"6\r\nfirst;\r\n") {
+    let mut buf = vec![0u8; 64 * 1024];
+    let complete = |seen: &[u8]| {
+        let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return false;
+        };
+        seen.len() - at - 4 == first_chunk.len() + first_len + 2
+    };
+    while !complete(&seen) {
         let n = client.stream().read(&mut buf).unwrap();
-        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&seen));
+        assert!(n > 0, "closed after {} bytes", seen.len());
         seen.extend_from_slice(&buf[..n]);
+        std::thread::sleep(pause);
     }
+    assert!(seen.ends_with(b"f\r\n"), "{:?}", String::from_utf8_lossy(&seen[..200]));
     read_first.store(true, Ordering::SeqCst);
     let mut rest = Vec::new();
     while !rest.ends_with(b"0\r\n\r\n") {
@@ -366,6 +378,18 @@ fn a_streamed_chunk_reaches_the_client_while_the_stream_waits() {
     }
     assert_eq!(rest, b"6\r\nsecond\r\n0\r\n\r\n");
     server.stop();
+}
+
+#[test]
+fn a_streamed_chunk_reaches_the_client_while_the_stream_waits() {
+    gated_stream(6, Duration::ZERO);
+}
+
+#[test]
+fn a_large_streamed_chunk_leaves_whole_to_a_slow_reader_while_the_stream_waits() {
+    // Larger than the socket buffers: the stream's last writes find the socket full, and
+    // what TLS buffered then must still be flushed.
+    gated_stream(16 * 1024 * 1024, Duration::from_millis(1));
 }
 
 #[test]
