@@ -206,9 +206,7 @@ fn requests_report_the_address_the_listener_gave() {
     let settings = app.settings_mut().clone();
     let server = ChannelServer::start(settings, app.into_service());
     let mut client = server.connect_from("198.51.100.7:4242", false);
-    client
-        .get("/peer")
-        .assert(200, "Some(198.51.100.7:4242)");
+    client.get("/peer").assert(200, "Some(198.51.100.7:4242)");
 }
 
 #[test]
@@ -314,12 +312,8 @@ fn a_stream_that_buffers_writes_is_flushed_after_each_batch() {
     client.get("/one").assert(200, "/one");
     client.send(format!("{}{}", get("/two"), get("/stream?5")));
     client.response().assert(200, "/two");
-    client
-        .response()
-        .assert(200, &support::streamed_body(5));
-    let response = client.request(
-        "GET /last HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
-    );
+    client.response().assert(200, &support::streamed_body(5));
+    let response = client.request("GET /last HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     response.assert(200, "/last");
     client.assert_closed();
 }
@@ -332,7 +326,8 @@ fn a_stream_that_buffers_writes_is_flushed_while_a_streamed_response_waits() {
     let service = move |_: http::Request<tide::Body>| {
         let flag = flag.clone();
         async move {
-            let first = futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
+            let first =
+                futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
             let second = futures::stream::once(async move {
                 while !flag.load(Ordering::SeqCst) {
                     romio::time::sleep(Duration::from_millis(5)).await;

@@ -214,7 +214,8 @@ fn a_buffering_stream_is_flushed_while_a_streamed_response_waits_for_its_next_ch
     };
     // One chunk, then a stream that never ends.
     let service = |_: http::Request<tide::Body>| async {
-        let first = futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
+        let first =
+            futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
         let stream = first.chain(futures::stream::pending());
         http::Response::new(tide::Body::from_stream(stream))
     };

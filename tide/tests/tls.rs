@@ -120,7 +120,8 @@ fn app() -> tide::App<()> {
         .get(|request: tide::Request| async move { Ok(format!("{:?}", request.peer_addr())) });
     app.at("/path/*rest")
         .get(|request: tide::Request| async move { Ok(request.path().to_owned()) });
-    app.at("/large").get(|_| async { Ok(vec![b'l'; 3_000_000]) });
+    app.at("/large")
+        .get(|_| async { Ok(vec![b'l'; 3_000_000]) });
     app.at("/large-stream").get(|_| async {
         let chunks = futures::stream::iter(0..STREAM_CHUNKS).then(|i| async move {
             if i % 8 == 7 {
@@ -154,7 +155,10 @@ fn an_https_get_over_futures_rustls_succeeds_and_reports_the_peer_address() {
     })
     .unwrap();
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
-    assert!(reply.ends_with(&format!("\r\n\r\nSome({local})")), "{reply}");
+    assert!(
+        reply.ends_with(&format!("\r\n\r\nSome({local})")),
+        "{reply}"
+    );
     assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
     server.stop();
 }
@@ -271,7 +275,9 @@ fn a_client_that_never_finishes_its_handshake_is_dropped_after_the_timeout() {
     let mut silent = tcp_connect(server.addr);
     // Half a ClientHello record, then nothing.
     let mut stalled = tcp_connect(server.addr);
-    stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).unwrap();
+    stalled
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
     // Both dropped well within the read timeout, while the server keeps serving.
     assert!(read_until_closed(&mut silent).is_empty());
     assert!(read_until_closed(&mut stalled).is_empty());
@@ -311,7 +317,10 @@ fn large_and_streamed_responses_arrive_whole_over_tls() {
     assert!(response.chunked, "{:?}", response.headers);
     assert_eq!(response.body.len(), STREAM_CHUNK * STREAM_CHUNKS);
     for (i, chunk) in response.body.chunks(STREAM_CHUNK).enumerate() {
-        assert!(chunk.iter().all(|&b| b == b'a' + (i % 26) as u8), "chunk {i}");
+        assert!(
+            chunk.iter().all(|&b| b == b'a' + (i % 26) as u8),
+            "chunk {i}"
+        );
     }
     let response = client.get("/large");
     assert_eq!(response.status, 200);
@@ -368,7 +377,11 @@ fn gated_stream(first_len: usize, pause: Duration) {
         seen.extend_from_slice(&buf[..n]);
         std::thread::sleep(pause);
     }
-    assert!(seen.ends_with(b"f\r\n"), "{:?}", String::from_utf8_lossy(&seen[..200]));
+    assert!(
+        seen.ends_with(b"f\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&seen[..200])
+    );
     read_first.store(true, Ordering::SeqCst);
     let mut rest = Vec::new();
     while !rest.ends_with(b"0\r\n\r\n") {
@@ -414,7 +427,9 @@ fn a_config_from_a_rustls_server_config_offers_http_1_1() {
         vec![b"http/1.1".to_vec()]
     );
     let server = TlsServer::start(app(), config);
-    cert.connect(server.addr).get("/").assert(200, "Hello, world!");
+    cert.connect(server.addr)
+        .get("/")
+        .assert(200, "Hello, world!");
     server.stop();
 }
 
@@ -426,10 +441,13 @@ fn bad_pem_is_a_clear_error() {
     assert!(error.to_string().contains("certificate"), "{error}");
     let error = TlsConfig::from_pem(cert.cert_pem.as_bytes(), b"").unwrap_err();
     assert!(error.to_string().contains("private key"), "{error}");
-    let error = TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem")
-        .unwrap_err();
+    let error =
+        TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::NotFound);
-    assert!(error.to_string().contains("/nonexistent/cert.pem"), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent/cert.pem"),
+        "{error}"
+    );
     // A key that is not the certificate's.
     let other = self::cert();
     let error = TlsConfig::from_pem(cert.cert_pem.as_bytes(), other.key_pem.as_bytes());

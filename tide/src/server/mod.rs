@@ -46,8 +46,8 @@ pub use crate::settings::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Settings,
 };
-pub use pressure::PRESSURE_MIN_WAIT;
 pub use listener::{Accepted, Listener};
+pub use pressure::PRESSURE_MIN_WAIT;
 pub use serve_io::{
     LockedIo, serve_connection, serve_connection_with_shutdown, serve_transport,
     serve_transport_with_shutdown,

@@ -133,13 +133,7 @@ where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     S: Service,
 {
-    serve_until(
-        Arc::new(LockedIo::new(io)),
-        service,
-        settings,
-        info,
-        signal,
-    )
+    serve_until(Arc::new(LockedIo::new(io)), service, settings, info, signal)
 }
 
 /// Serves one connection over a [`Transport`] (a stream readable and writable through a
@@ -250,7 +244,9 @@ impl<IO> LockedIo<IO> {
 
     fn lock(&self) -> MutexGuard<'_, IO> {
         // A stream whose poll panicked is still a stream: the next call reports its state.
-        self.io.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.io
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -52,11 +52,11 @@ impl TlsConfig {
     ) -> io::Result<TlsConfig> {
         let (cert_chain, key) = (cert_chain.as_ref(), key.as_ref());
         let read = |path: &Path| {
-            std::fs::read(path)
-                .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))
+            std::fs::read(path).map_err(|error| {
+                io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+            })
         };
-        let certs = parse_certs(&read(cert_chain)?)
-            .map_err(|error| named(cert_chain, error))?;
+        let certs = parse_certs(&read(cert_chain)?).map_err(|error| named(cert_chain, error))?;
         let key = parse_key(&read(key)?).map_err(|error| named(key, error))?;
         TlsConfig::from_der(certs, key)
     }
@@ -75,9 +75,16 @@ impl TlsConfig {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .and_then(|builder| builder.with_no_client_auth().with_single_cert(cert_chain, key))
+            .and_then(|builder| {
+                builder
+                    .with_no_client_auth()
+                    .with_single_cert(cert_chain, key)
+            })
             .map_err(|error| {
-                io::Error::new(io::ErrorKind::InvalidInput, format!("TLS setup refused: {error}"))
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("TLS setup refused: {error}"),
+                )
             })?;
         Ok(TlsConfig::from_server_config(server))
     }
