@@ -217,8 +217,11 @@ pub(crate) enum Establish {
     /// A socket tide bound: served lock-free, never flushed.
     Socket(Arc<dyn Transport>),
     /// A listener's stream (wrapped in [`LockedIo`]), once its handshake has run.
-    Stream(Pin<Box<dyn Future<Output = io::Result<Arc<dyn Transport>>> + Send>>),
+    Stream(Establishing),
 }
+
+/// What makes a listener's connection ready: its handshake, run in the connection's task.
+pub(crate) type Establishing = Pin<Box<dyn Future<Output = io::Result<Arc<dyn Transport>>> + Send>>;
 
 impl Bound {
     /// Polls for the next connection.

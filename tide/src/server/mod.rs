@@ -60,13 +60,12 @@ pub use transport::Transport;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use connections::{Connections, SlotGuard};
-use listener::{Bound, Custom, Establish, Incoming, is_resource_exhaustion};
+use listener::{Bound, Custom, Establish, Establishing, Incoming, is_resource_exhaustion};
 use pressure::ConnState;
 use shutdown::Shutdown;
 
@@ -140,7 +139,7 @@ impl<S: Service> ServeConnection for S {
 /// accept loop may close it to make room (see [`pressure`]), and shutdown drops it. `None`
 /// if it failed (logged at debug level) or was cut off.
 async fn establish(
-    handshake: Pin<Box<dyn Future<Output = io::Result<Arc<dyn Transport>>> + Send>>,
+    handshake: Establishing,
     shutdown: &Shutdown,
     state: &ConnState,
     peer: Option<SocketAddr>,
