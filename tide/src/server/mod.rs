@@ -6,6 +6,11 @@
 //! close at once, in-flight requests get up to [`Settings::shutdown_timeout`] to finish, and
 //! then `serve` returns.
 //!
+//! Where connections come from: [`Server::bind`] (TCP) and [`Server::bind_unix`] open a
+//! socket; [`Server::bind_listener`] takes any [`Listener`] of the app's (and, with the
+//! `tls` feature, `Server::bind_tls` serves HTTPS), with the same caps and shutdown. One
+//! connection can also be served by hand, outside any server: [`serve_connection`].
+//!
 //! # Examples
 //!
 //! ```
