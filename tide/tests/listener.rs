@@ -356,3 +356,52 @@ fn a_stream_that_buffers_writes_is_flushed_while_a_streamed_response_waits() {
     }
     assert_eq!(rest, b"6\r\nsecond\r\n0\r\n\r\n");
 }
+
+/// A listener whose `accept` fails (counting its calls) until `good` holds a connection.
+struct Failing {
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+    good: Arc<std::sync::Mutex<Option<romio::UnixStream>>>,
+}
+
+impl Listener for Failing {
+    type Io = romio::UnixStream;
+
+    async fn accept(&mut self) -> io::Result<Accepted<romio::UnixStream>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.good.lock().unwrap().take() {
+            Some(stream) => Ok(Accepted::new(stream, ConnInfo::default())),
+            None => Err(io::Error::other("this listener fails")),
+        }
+    }
+}
+
+#[test]
+fn a_listener_that_keeps_failing_is_retried_with_a_pause_not_in_a_spin() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let good = Arc::new(std::sync::Mutex::new(None));
+    let listening = Server::new(app).bind_listener(Failing {
+        calls: calls.clone(),
+        good: good.clone(),
+    });
+    let shutdown = listening.shutdown_handle();
+    let thread = std::thread::spawn(move || tide::runtime::block_on(listening.serve()));
+    std::thread::sleep(Duration::from_millis(300));
+    // Retried after 5, 10, 20 ... ms: a handful of calls, not a busy loop's millions.
+    let failed = calls.load(Ordering::SeqCst);
+    assert!((1..100).contains(&failed), "{failed} accepts in 300 ms");
+    // Once it yields a connection again, that connection is served.
+    let (server_side, client_side) = UnixStream::pair().unwrap();
+    server_side.set_nonblocking(true).unwrap();
+    *good.lock().unwrap() = Some(romio::UnixStream::try_from(server_side).unwrap());
+    client_side
+        .set_read_timeout(Some(support::READ_TIMEOUT))
+        .unwrap();
+    Client::new(client_side).get("/ok").assert(200, "/ok");
+    shutdown.shutdown();
+    let deadline = Instant::now() + JOIN_TIMEOUT;
+    while !thread.is_finished() {
+        assert!(Instant::now() < deadline, "serve did not return in time");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    thread.join().unwrap().unwrap();
+}

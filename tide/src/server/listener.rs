@@ -27,10 +27,10 @@ use super::transport::Transport;
 ///
 /// `accept` should only take the next connection: work that talks to the client (a TLS
 /// handshake) belongs in the connection's task, where a slow or hostile client delays no
-/// one else; hand it over with [`Accepted::with_handshake`]. An error from `accept` is
-/// retried after a pause when it means the process ran out of descriptors or memory, and
-/// skipped otherwise (as for a connection reset before it was accepted): a listener that
-/// can fail for good should end by never completing, or the server be shut down.
+/// one else; hand it over with [`Accepted::with_handshake`]. After an error from `accept`
+/// (logged as a warning) the server pauses before it calls `accept` again, 5 ms at first,
+/// doubling up to 1 s while the errors go on; a listener that has nothing more to give
+/// should wait (never complete) rather than fail.
 ///
 /// The streams are served through [`LockedIo`]; the TCP and Unix listeners that
 /// [`Server::bind`](super::Server::bind) and [`Server::bind_unix`](super::Server::bind_unix)
@@ -224,6 +224,11 @@ pub(crate) enum Establish {
 pub(crate) type Establishing = Pin<Box<dyn Future<Output = io::Result<Arc<dyn Transport>>> + Send>>;
 
 impl Bound {
+    /// Whether this is an app's listener (not a socket tide bound).
+    pub(crate) fn is_custom(&self) -> bool {
+        matches!(self, Bound::Custom(_))
+    }
+
     /// Polls for the next connection.
     pub(crate) fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Incoming>> {
         match self {

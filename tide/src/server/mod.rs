@@ -385,7 +385,11 @@ impl Listening {
                     }
                     spawn_connection(accepted, &service, &settings, &shutdown, &connections);
                 }
-                Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
+                // An app's listener may fail for reasons of its own, perhaps every time:
+                // paused for too, never retried in a spin.
+                Event::Accepted(Err(error))
+                    if is_resource_exhaustion(&error) || listener.is_custom() =>
+                {
                     log::warn!("accept failed ({error}); retrying in {backoff:?}");
                     let _ = romio::time::timeout(backoff, shutdown.wait()).await;
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
