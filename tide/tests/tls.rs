@@ -453,3 +453,32 @@ fn bad_pem_is_a_clear_error() {
     let error = TlsConfig::from_pem(cert.cert_pem.as_bytes(), other.key_pem.as_bytes());
     assert!(error.is_err(), "a mismatched key was accepted");
 }
+
+#[test]
+fn a_tls_listener_over_a_unix_socket_serves_https() {
+    let cert = cert();
+    let path = support::unix_socket_path();
+    let unix = romio::UnixListener::bind(&path).unwrap();
+    let listening = app().bind_listener(tide::tls::TlsListener::new(unix, cert.config()));
+    assert_eq!(listening.local_addr(), None);
+    let shutdown = listening.shutdown_handle();
+    let thread = std::thread::spawn(move || tide::runtime::block_on(listening.serve()));
+
+    let socket = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    socket.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = ClientConnection::new(cert.client(), name).unwrap();
+    let mut client = Client::new(StreamOwned::new(conn, socket));
+    client.get("/path/unix").assert(200, "/path/unix");
+    // No address over a Unix socket.
+    client.get("/peer").assert(200, "None");
+
+    shutdown.shutdown();
+    let deadline = Instant::now() + JOIN_TIMEOUT;
+    while !thread.is_finished() {
+        assert!(Instant::now() < deadline, "serve did not return in time");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    thread.join().unwrap().unwrap();
+    let _ = std::fs::remove_file(&path);
+}
