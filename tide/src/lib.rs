@@ -24,6 +24,8 @@
 //!   ([`Response::upgrade`]).
 //! - [`ws`] (feature `ws`): WebSocket endpoints ([`ws::endpoint`]).
 //! - [`sse`]: Server-Sent Events: a response from a stream of events, or a sender handle.
+//! - [`tls`] (feature `tls`): HTTPS with rustls ([`App::bind_tls`]), over any
+//!   [`Listener`](server::Listener).
 //! - [`middleware::Timeout`] and (feature `compression`) `middleware::Compression`.
 //!
 //! # Crates that need tokio
@@ -69,6 +71,8 @@ pub mod session;
 mod settings;
 pub mod sse;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod upgrade;
 #[cfg(feature = "ws")]
 pub mod ws;

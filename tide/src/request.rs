@@ -22,7 +22,7 @@ use crate::router::Params;
 use crate::{Body, BodyError, Error, Result};
 
 /// Where a request came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnInfo {
     /// The client's address (`None` over a Unix socket or in-process).
     pub peer_addr: Option<SocketAddr>,

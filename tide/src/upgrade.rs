@@ -287,10 +287,9 @@ impl AsyncWrite for Upgraded {
         self.transport.poll_write_vectored(cx, bufs)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // TODO(merge): delegate to `Transport::poll_flush` once the transport has one; until
-        // then every transport writes through (`LockedIo` flushes after each write).
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A stream that buffers writes (TLS) sends them now; sockets are always flushed.
+        self.transport.poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use futures::{AsyncRead, AsyncWrite};
+use futures::{AsyncRead, AsyncWrite, StreamExt};
 use support::{Client, app, get, post};
 use tide::server::{ConnInfo, Settings, serve_connection};
 
@@ -139,4 +139,93 @@ fn a_buffering_stream_is_flushed_before_the_engine_waits_for_the_client() {
         "{flushed}"
     );
     assert!(flushed.ends_with("/two"), "{flushed}");
+}
+
+/// Serves `service` on the server half of a socket pair until `signal` fires.
+fn serve_pair_until(
+    service: impl tide::server::Service,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (
+    Client<std::os::unix::net::UnixStream>,
+    thread::JoinHandle<io::Result<()>>,
+) {
+    let (server_side, client_side) = romio::UnixStream::pair().unwrap();
+    let serving = thread::spawn(move || {
+        tide::runtime::block_on(tide::server::serve_connection_with_shutdown(
+            server_side,
+            &service,
+            &Settings::default(),
+            NO_ADDRESS,
+            signal,
+        ))
+    });
+    let client_side = client_side.into_std().unwrap();
+    client_side.set_nonblocking(false).unwrap();
+    client_side
+        .set_read_timeout(Some(support::READ_TIMEOUT))
+        .unwrap();
+    (Client::new(client_side), serving)
+}
+
+#[test]
+fn with_shutdown_an_idle_connection_closes_when_the_signal_comes() {
+    let (signal, stop) = futures::channel::oneshot::channel::<()>();
+    let (mut client, serving) = serve_pair_until(app, async move {
+        let _ = stop.await;
+    });
+    let response = client.get("/before");
+    response.assert(200, "/before");
+    assert!(!response.says_close(), "{response:?}");
+    signal.send(()).unwrap();
+    client.assert_closed();
+    serving.join().unwrap().unwrap();
+}
+
+#[test]
+fn with_shutdown_the_request_in_flight_is_answered_with_close_then_the_connection_ends() {
+    let gate = Arc::new(support::Gate::default());
+    let (signal, stop) = futures::channel::oneshot::channel::<()>();
+    let (mut client, serving) = serve_pair_until(gate.service(), async move {
+        let _ = stop.await;
+    });
+    // A request pipelined behind the one in flight is never answered.
+    client.send(format!("{}{}", get("/slow"), get("/after")));
+    gate.wait_started();
+    signal.send(()).unwrap();
+    thread::sleep(Duration::from_millis(50));
+    assert!(!serving.is_finished(), "the request in flight was cut off");
+    gate.release();
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body.len(), support::SLOW_BODY_BYTES);
+    assert!(response.says_close(), "{response:?}");
+    client.assert_closed();
+    serving.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_buffering_stream_is_flushed_while_a_streamed_response_waits_for_its_next_chunk() {
+    let flushed = Arc::new(Mutex::new(Vec::new()));
+    let io = Buffered {
+        input: get("/stream").into_bytes(),
+        read: 0,
+        pending: Vec::new(),
+        flushed: flushed.clone(),
+    };
+    // One chunk, then a stream that never ends.
+    let service = |_: http::Request<tide::Body>| async {
+        let first =
+            futures::stream::once(async { Ok::<_, io::Error>(bytes::Bytes::from("first")) });
+        let stream = first.chain(futures::stream::pending());
+        http::Response::new(tide::Body::from_stream(stream))
+    };
+    tide::runtime::block_on(async {
+        let settings = Settings::default();
+        let serving = serve_connection(io, &service, &settings, NO_ADDRESS);
+        let outcome = romio::time::timeout(Duration::from_millis(500), serving).await;
+        assert!(outcome.is_err(), "the connection ended: {outcome:?}");
+    });
+    let flushed = String::from_utf8(flushed.lock().unwrap().clone()).unwrap();
+    assert!(flushed.starts_with("HTTP/1.1 200 OK\r\n"), "{flushed}");
+    assert!(flushed.ends_with("\r\n5\r\nfirst\r\n"), "{flushed}");
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use crate::endpoint::Endpoint;
 use crate::middleware::Middleware;
 use crate::router::{MethodFilter, MethodTable, Pattern, Tree};
-use crate::server::{ConnInfo, Listening, Server, Service, Settings};
+use crate::server::{ConnInfo, Listener, Listening, Server, Service, Settings};
 use crate::{Body, Request, Response};
 use resolved::{AppService, Built};
 
@@ -152,6 +152,30 @@ impl<State: Clone + Send + Sync + 'static> App<State> {
         Server::new(self.into_service())
             .with_settings(settings)
             .bind(addrs)
+            .await
+    }
+
+    /// Binds the app's server to a [`Listener`] of your own (see its docs): its connections
+    /// get every rule of the sockets tide binds.
+    pub fn bind_listener(self, listener: impl Listener) -> Listening {
+        let settings = self.settings.clone();
+        Server::new(self.into_service())
+            .with_settings(settings)
+            .bind_listener(listener)
+    }
+
+    /// Binds the app's server to `addrs` and serves HTTPS there with `config` (feature
+    /// `tls`; see [`crate::tls`]).
+    #[cfg(feature = "tls")]
+    pub async fn bind_tls(
+        self,
+        addrs: impl ToSocketAddrs,
+        config: crate::tls::TlsConfig,
+    ) -> io::Result<Listening> {
+        let settings = self.settings.clone();
+        Server::new(self.into_service())
+            .with_settings(settings)
+            .bind_tls(addrs, config)
             .await
     }
 

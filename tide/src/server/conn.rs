@@ -26,7 +26,7 @@ use super::pressure::ConnState;
 use super::reader::{ConnReader, SharedReader, lock};
 use super::service::Service;
 use super::shutdown::{Shutdown, Triggered};
-use super::transport::{Transport, WriteDeadline, write_all_vectored};
+use super::transport::{Transport, WriteDeadline, flush_transport, write_all_vectored};
 use crate::h1::date::{DATE_LEN, date_at};
 use crate::h1::decoder::Decoder;
 use crate::h1::head::Head;
@@ -93,6 +93,9 @@ struct Out {
     written_at: Option<Instant>,
     /// Every write of the connection loop waits for the peer within this.
     deadline: WriteDeadline,
+    /// The transport may buffer writes (see [`Transport::poll_flush`]): each batch is
+    /// flushed once written. False for the sockets tide binds, which need no flush.
+    flushes: bool,
 }
 
 impl Out {
@@ -122,7 +125,7 @@ impl Out {
     }
 }
 
-/// Serves one connection until it closes.
+/// Serves one connection until it closes; `flushes`: see [`Out::flushes`].
 pub(crate) async fn serve_connection<S: Service>(
     transport: Arc<dyn Transport>,
     service: &S,
@@ -130,6 +133,7 @@ pub(crate) async fn serve_connection<S: Service>(
     settings: &Settings,
     shutdown: &Shutdown,
     state: Arc<ConnState>,
+    flushes: bool,
 ) -> io::Result<()> {
     let reader: SharedReader = Arc::new(Mutex::new(ConnReader::new(
         transport.clone(),
@@ -142,6 +146,7 @@ pub(crate) async fn serve_connection<S: Service>(
         date: None,
         written_at: None,
         deadline: WriteDeadline::new(settings.write_timeout),
+        flushes,
     };
     let mut waits = Waits {
         timer: None,
@@ -498,6 +503,9 @@ async fn write_rest(
         write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
         out.buf.clear();
         out.date = None;
+        if out.flushes {
+            flush_transport(transport, &mut out.deadline).await?;
+        }
         return Ok(keep_alive);
     }
 
@@ -737,13 +745,17 @@ fn write_error(out: &mut Out, status: StatusCode, reason: &str, head_request: bo
     }
 }
 
-/// Writes out the buffered responses; the next batch reads the `Date` afresh.
+/// Writes out the buffered responses (and flushes a transport that buffers); the next batch
+/// reads the `Date` afresh.
 async fn flush(transport: &dyn Transport, out: &mut Out) -> io::Result<()> {
     write_all_vectored(transport, &out.buf, &[], &mut out.deadline).await?;
     out.buf.clear();
     out.date = None;
     if out.buf.capacity() > MAX_RETAINED_WRITE_BUFFER {
         out.buf = Vec::with_capacity(INLINE_BODY_BYTES);
+    }
+    if out.flushes {
+        flush_transport(transport, &mut out.deadline).await?;
     }
     Ok(())
 }
@@ -866,6 +878,7 @@ mod tests {
             &settings,
             &shutdown,
             Arc::default(),
+            false,
         );
         let sizes = [
             ("Request", std::mem::size_of::<Request>()),

@@ -6,6 +6,11 @@
 //! close at once, in-flight requests get up to [`Settings::shutdown_timeout`] to finish, and
 //! then `serve` returns.
 //!
+//! Where connections come from: [`Server::bind`] (TCP) and [`Server::bind_unix`] open a
+//! socket; [`Server::bind_listener`] takes any [`Listener`] of the app's (and, with the
+//! `tls` feature, `Server::bind_tls` serves HTTPS), with the same caps and shutdown. One
+//! connection can also be served by hand, outside any server: [`serve_connection`].
+//!
 //! # Examples
 //!
 //! ```
@@ -46,8 +51,12 @@ pub use crate::settings::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DRAIN_BYTES, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_URI_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Settings,
 };
+pub use listener::{Accepted, Listener};
 pub use pressure::PRESSURE_MIN_WAIT;
-pub use serve_io::{LockedIo, serve_connection, serve_transport};
+pub use serve_io::{
+    LockedIo, serve_connection, serve_connection_with_shutdown, serve_transport,
+    serve_transport_with_shutdown,
+};
 pub use service::{ConnInfo, Service};
 #[cfg(unix)]
 pub use signal::{ShutdownSignal, shutdown_signal};
@@ -61,7 +70,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use connections::{Connections, SlotGuard};
-use listener::{Accepted, Listener, is_resource_exhaustion};
+use listener::{Bound, Custom, Establish, Establishing, Incoming, is_resource_exhaustion};
+use pressure::ConnState;
 use shutdown::Shutdown;
 
 /// First pause after an `accept` that failed for lack of a resource (descriptors, memory).
@@ -82,7 +92,7 @@ pub struct Server {
 trait ServeConnection: Send + Sync + 'static {
     fn spawn(
         self: Arc<Self>,
-        accepted: Accepted,
+        accepted: Incoming,
         settings: Arc<Settings>,
         shutdown: Shutdown,
         slot: SlotGuard,
@@ -92,7 +102,7 @@ trait ServeConnection: Send + Sync + 'static {
 impl<S: Service> ServeConnection for S {
     fn spawn(
         self: Arc<Self>,
-        accepted: Accepted,
+        accepted: Incoming,
         settings: Arc<Settings>,
         shutdown: Shutdown,
         slot: SlotGuard,
@@ -105,17 +115,64 @@ impl<S: Service> ServeConnection for S {
         };
         juliex::TaskBuilder::new().name(name).spawn(async move {
             let _slot = slot;
+            let (transport, flushes) = match accepted.transport {
+                Establish::Socket(socket) => (socket, false),
+                Establish::Stream(handshake) => {
+                    let peer = accepted.info.peer_addr;
+                    match establish(handshake, &shutdown, &_slot.state, peer).await {
+                        Some(stream) => (stream, true),
+                        None => return,
+                    }
+                }
+            };
             // A connection's I/O error (a reset, a broken pipe) ends that connection only.
             let _ = conn::serve_connection(
-                accepted.transport,
+                transport,
                 &*self,
                 accepted.info,
                 &settings,
                 &shutdown,
                 _slot.state.clone(),
+                flushes,
             )
             .await;
         })
+    }
+}
+
+/// Runs a listener's handshake in the connection's task, as a wait on the client: the
+/// accept loop may close it to make room (see [`pressure`]), and shutdown drops it. `None`
+/// if it failed (logged at debug level) or was cut off.
+async fn establish(
+    handshake: Establishing,
+    shutdown: &Shutdown,
+    state: &ConnState,
+    peer: Option<SocketAddr>,
+) -> Option<Arc<dyn Transport>> {
+    let mut handshake = handshake;
+    let mut stopping = shutdown.wait();
+    state.begin_wait(false);
+    let established = poll_fn(|cx| {
+        if let Poll::Ready(result) = handshake.as_mut().poll(cx) {
+            return Poll::Ready(Some(result));
+        }
+        if stopping.poll_triggered(cx).is_ready() || state.poll_evicted(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await;
+    state.end_wait();
+    match established {
+        Some(Ok(transport)) => Some(transport),
+        Some(Err(error)) => {
+            match peer {
+                Some(peer) => log::debug!("connection from {peer} not established: {error}"),
+                None => log::debug!("connection not established: {error}"),
+            }
+            None
+        }
+        None => None,
     }
 }
 
@@ -147,17 +204,38 @@ impl Server {
         let listener =
             romio::TcpListener::bind_with_backlog(addrs, self.settings.listen_backlog).await?;
         let local_addr = Some(listener.local_addr()?);
-        Ok(self.listening(Listener::Tcp(listener), local_addr))
+        Ok(self.listening(Bound::Tcp(listener), local_addr))
     }
 
     /// Binds a Unix-domain socket at `path`.
     #[cfg(unix)]
     pub async fn bind_unix(self, path: impl AsRef<std::path::Path>) -> io::Result<Listening> {
         let listener = romio::UnixListener::bind_with_backlog(path, self.settings.listen_backlog)?;
-        Ok(self.listening(Listener::Unix(listener), None))
+        Ok(self.listening(Bound::Unix(listener), None))
     }
 
-    fn listening(self, listener: Listener, local_addr: Option<SocketAddr>) -> Listening {
+    /// Binds the server to a [`Listener`] of the app's: its connections are served with
+    /// every rule of the sockets tide binds (the connection caps, making room under
+    /// pressure, graceful shutdown). See [`Listener`] for an example.
+    pub fn bind_listener(self, listener: impl Listener) -> Listening {
+        let local_addr = listener.local_addr();
+        self.listening(Bound::Custom(Custom::new(listener)), local_addr)
+    }
+
+    /// Binds a TCP listener to the first address of `addrs` that works, and serves HTTPS
+    /// on it with `config` (feature `tls`; see [`crate::tls`]).
+    #[cfg(feature = "tls")]
+    pub async fn bind_tls(
+        self,
+        addrs: impl ToSocketAddrs,
+        config: crate::tls::TlsConfig,
+    ) -> io::Result<Listening> {
+        let listener =
+            romio::TcpListener::bind_with_backlog(addrs, self.settings.listen_backlog).await?;
+        Ok(self.bind_listener(crate::tls::TlsListener::new(listener, config)))
+    }
+
+    fn listening(self, listener: Bound, local_addr: Option<SocketAddr>) -> Listening {
         Listening {
             listener,
             local_addr,
@@ -178,7 +256,7 @@ impl std::fmt::Debug for Server {
 
 /// A bound server; [`serve`](Listening::serve) runs it.
 pub struct Listening {
-    listener: Listener,
+    listener: Bound,
     local_addr: Option<SocketAddr>,
     service: Arc<dyn ServeConnection>,
     settings: Arc<Settings>,
@@ -208,7 +286,7 @@ impl std::fmt::Debug for ShutdownHandle {
 
 /// What the accept loop woke up for.
 enum Event {
-    Accepted(io::Result<Accepted>),
+    Accepted(io::Result<Incoming>),
     Shutdown,
 }
 
@@ -264,7 +342,7 @@ impl Listening {
     /// `juliex::spawn`, on the pool this runs in.
     pub async fn serve(self) -> io::Result<()> {
         let Listening {
-            listener,
+            mut listener,
             service,
             settings,
             shutdown,
@@ -307,7 +385,11 @@ impl Listening {
                     }
                     spawn_connection(accepted, &service, &settings, &shutdown, &connections);
                 }
-                Event::Accepted(Err(error)) if is_resource_exhaustion(&error) => {
+                // An app's listener may fail for reasons of its own, perhaps every time:
+                // paused for too, never retried in a spin.
+                Event::Accepted(Err(error))
+                    if is_resource_exhaustion(&error) || listener.is_custom() =>
+                {
                     log::warn!("accept failed ({error}); retrying in {backoff:?}");
                     let _ = romio::time::timeout(backoff, shutdown.wait()).await;
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
@@ -331,7 +413,7 @@ impl Listening {
 }
 
 fn spawn_connection(
-    accepted: Accepted,
+    accepted: Incoming,
     service: &Arc<dyn ServeConnection>,
     settings: &Arc<Settings>,
     shutdown: &Shutdown,

@@ -81,6 +81,9 @@ pub(crate) struct ConnReader {
     timer: Option<romio::time::Sleep>,
     /// The write timeout of the lent responses and `100 Continue`.
     write_deadline: WriteDeadline,
+    /// Lent responses or `100 Continue` were written and the transport not flushed since
+    /// ([`Transport::poll_flush`]): done before the next wait for the client.
+    flush_owed: bool,
     /// What the accept loop sees of this connection; it may ask it to close.
     state: Arc<ConnState>,
     /// The current body timed out: it fails again at once, and the connection closes.
@@ -114,6 +117,7 @@ impl ConnReader {
             waited: Duration::ZERO,
             timer: None,
             write_deadline: WriteDeadline::new(write_timeout),
+            flush_owed: false,
             state,
             timed_out: false,
             generation: 0,
@@ -238,6 +242,7 @@ impl ConnReader {
                 Poll::Ready(Ok(n)) => {
                     self.unsent_from += n;
                     self.write_deadline.progress();
+                    self.flush_owed = true;
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => return self.write_deadline.poll_stalled(cx).map(Err),
@@ -245,6 +250,18 @@ impl ConnReader {
         }
         self.unsent.clear();
         self.unsent_from = 0;
+        self.poll_flush_owed(cx)
+    }
+
+    /// Flushes the transport if this reader wrote to it since the last flush.
+    fn poll_flush_owed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.flush_owed {
+            match self.transport.poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.flush_owed = false,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return self.write_deadline.poll_stalled(cx).map(Err),
+            }
+        }
         Poll::Ready(Ok(()))
     }
 
@@ -403,6 +420,7 @@ impl ConnReader {
                 Poll::Ready(Ok(n)) => {
                     written += n;
                     self.write_deadline.progress();
+                    self.flush_owed = true;
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
@@ -412,7 +430,7 @@ impl ConnReader {
             }
         }
         self.continue_state = Continue::NotNeeded;
-        Poll::Ready(Ok(()))
+        self.poll_flush_owed(cx)
     }
 }
 

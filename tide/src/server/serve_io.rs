@@ -12,9 +12,9 @@
 //! Contract for the stream: its poll methods must not block, and a waker it wakes must not
 //! poll the connection inline (wakers of juliex and other executors only schedule).
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::io::{self, IoSlice};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -37,7 +37,10 @@ use crate::settings::Settings;
 /// error that ended it otherwise (a reset, a write timeout). Each connection is its own
 /// future: spawn one per connection (e.g. with `juliex::spawn`) to serve many. Connections
 /// served this way are outside any [`Listening`](super::Listening) server: they count against
-/// no `max_connections` and are not stopped by its shutdown; drop the future to cut one off.
+/// no `max_connections` and are not stopped by its shutdown; drop the future to cut one off,
+/// or use [`serve_connection_with_shutdown`] to close it gracefully. To have tide accept
+/// connections from a source of your own, with every rule of a bound server, implement
+/// [`Listener`](super::Listener) instead.
 ///
 /// # Examples
 ///
@@ -86,6 +89,53 @@ where
     serve_transport(Arc::new(LockedIo::new(io)), service, settings, info)
 }
 
+/// [`serve_connection`], closed gracefully once `signal` completes: a connection waiting for
+/// its next request closes at once; one whose request is in flight (being received, handled
+/// or answered) finishes it, answers with `Connection: close`, and closes, as the
+/// connections of a [`Listening`](super::Listening) server do when it shuts down.
+///
+/// There is no deadline of its own after the signal (a bound server has
+/// [`Settings::shutdown_timeout`]): wrap the future in `romio::time::timeout`, or drop it,
+/// to cut a connection off.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::AsyncReadExt;
+/// use tide::server::{ConnInfo, Settings, serve_connection_with_shutdown};
+///
+/// # tide::runtime::block_on(async {
+/// let mut app = tide::new();
+/// app.at("/").get(|_| async { Ok("Hello, world!") });
+/// let service = app.into_service();
+/// let (server_side, mut client) = romio::UnixStream::pair()?;
+/// let info = ConnInfo { peer_addr: None, local_addr: None };
+/// let settings = Settings::default();
+/// // An idle connection: it closes as soon as the signal comes.
+/// let stop = romio::time::sleep(Duration::from_millis(10));
+/// let serving = serve_connection_with_shutdown(server_side, &service, &settings, info, stop);
+/// let mut rest = Vec::new();
+/// let (served, read) = futures::join!(serving, client.read_to_end(&mut rest));
+/// served?;
+/// assert_eq!(read?, 0);
+/// # Ok::<_, std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn serve_connection_with_shutdown<'a, IO, S>(
+    io: IO,
+    service: &'a S,
+    settings: &'a Settings,
+    info: ConnInfo,
+    signal: impl Future<Output = ()> + Send + 'a,
+) -> impl Future<Output = io::Result<()>> + Send + 'a
+where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    S: Service,
+{
+    serve_until(Arc::new(LockedIo::new(io)), service, settings, info, signal)
+}
+
 /// Serves one connection over a [`Transport`] (a stream readable and writable through a
 /// shared reference, with no lock around it): the form of [`serve_connection`] for streams
 /// that offer it, such as `romio::TcpStream` and `romio::UnixStream`.
@@ -124,80 +174,77 @@ pub async fn serve_transport<S: Service>(
     settings: &Settings,
     info: ConnInfo,
 ) -> io::Result<()> {
-    // Never triggered: only a `Listening` server shuts its connections down. Nor is the
-    // connection's state seen by any accept loop.
+    serve_until(transport, service, settings, info, std::future::pending()).await
+}
+
+/// [`serve_transport`], closed gracefully once `signal` completes (see
+/// [`serve_connection_with_shutdown`]).
+pub async fn serve_transport_with_shutdown<S: Service>(
+    transport: Arc<dyn Transport>,
+    service: &S,
+    settings: &Settings,
+    info: ConnInfo,
+    signal: impl Future<Output = ()>,
+) -> io::Result<()> {
+    serve_until(transport, service, settings, info, signal).await
+}
+
+/// Serves one connection of no server's: its state is seen by no accept loop, and its
+/// shutdown is triggered by `signal` alone.
+async fn serve_until<S: Service>(
+    transport: Arc<dyn Transport>,
+    service: &S,
+    settings: &Settings,
+    info: ConnInfo,
+    signal: impl Future<Output = ()>,
+) -> io::Result<()> {
     let shutdown = Shutdown::new();
     let state = Arc::new(ConnState::default());
-    conn::serve_connection(transport, service, info, settings, &shutdown, state).await
+    // The transport is the caller's: it may buffer writes, so every batch is flushed.
+    let mut serving = pin!(conn::serve_connection(
+        transport, service, info, settings, &shutdown, state, true,
+    ));
+    let mut signal = pin!(signal);
+    let mut signalled = false;
+    poll_fn(|cx| {
+        if !signalled && signal.as_mut().poll(cx).is_ready() {
+            signalled = true;
+            shutdown.trigger();
+        }
+        serving.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// An `AsyncRead + AsyncWrite` stream made usable through a shared reference, as a
-/// [`Transport`]: each poll locks it for the span of that one call.
+/// [`Transport`]: each poll locks it for the span of that one call, never across a wait.
 ///
-/// The engine never flushes (sockets need no flush), so a stream that buffers writes (TLS)
-/// is flushed here: after every write, and again before the next read or write while a
-/// flush is still pending. A write waits until the previous flush has completed.
+/// Flushing is the engine's: a stream that buffers writes (TLS) is flushed through
+/// [`Transport::poll_flush`] once each batch of responses is written, and closed (which
+/// flushes too) when the connection ends, so nothing written waits in its buffer.
 ///
 /// [`serve_connection`] wraps its stream in one; it is public for callers that build their
 /// own `Arc<dyn Transport>` for [`serve_transport`].
 pub struct LockedIo<IO> {
-    inner: Mutex<Inner<IO>>,
-}
-
-struct Inner<IO> {
-    io: IO,
-    /// Bytes were written and their flush has not completed.
-    unflushed: bool,
-}
-
-impl<IO: AsyncWrite + Unpin> Inner<IO> {
-    /// Drives a pending flush.
-    fn poll_flushed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.unflushed {
-            std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Writes with `write`, then starts the flush of what it wrote.
-    fn poll_write_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        write: impl FnOnce(Pin<&mut IO>, &mut Context<'_>) -> Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        std::task::ready!(self.poll_flushed(cx))?;
-        let written = std::task::ready!(write(Pin::new(&mut self.io), cx))?;
-        self.unflushed = true;
-        if let Poll::Ready(Err(error)) = self.poll_flushed(cx) {
-            return Poll::Ready(Err(error));
-        }
-        Poll::Ready(Ok(written))
-    }
+    io: Mutex<IO>,
 }
 
 impl<IO> LockedIo<IO> {
     /// Wraps `io`.
     pub fn new(io: IO) -> LockedIo<IO> {
-        LockedIo {
-            inner: Mutex::new(Inner {
-                io,
-                unflushed: false,
-            }),
-        }
+        LockedIo { io: Mutex::new(io) }
     }
 
     /// The stream back.
     pub fn into_inner(self) -> IO {
-        self.inner
+        self.io
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .io
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner<IO>> {
+    fn lock(&self) -> MutexGuard<'_, IO> {
         // A stream whose poll panicked is still a stream: the next call reports its state.
-        self.inner
+        self.io
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -209,19 +256,13 @@ impl<IO> std::fmt::Debug for LockedIo<IO> {
     }
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for &LockedIo<IO> {
+impl<IO: AsyncRead + Unpin> AsyncRead for &LockedIo<IO> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let mut inner = self.lock();
-        // A response still in the stream's buffer must leave before the client is awaited;
-        // a flush that waits has registered its own wakeup, and the read goes on.
-        if let Poll::Ready(Err(error)) = inner.poll_flushed(cx) {
-            return Poll::Ready(Err(error));
-        }
-        Pin::new(&mut inner.io).poll_read(cx, buf)
+        Pin::new(&mut *self.lock()).poll_read(cx, buf)
     }
 }
 
@@ -231,8 +272,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for &LockedIo<IO> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.lock()
-            .poll_write_with(cx, |io, cx| io.poll_write(cx, buf))
+        Pin::new(&mut *self.lock()).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -240,20 +280,14 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for &LockedIo<IO> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.lock()
-            .poll_write_with(cx, |io, cx| io.poll_write_vectored(cx, bufs))
+        Pin::new(&mut *self.lock()).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut inner = self.lock();
-        inner.unflushed = true;
-        inner.poll_flushed(cx)
+        Pin::new(&mut *self.lock()).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut inner = self.lock();
-        // Closing flushes first.
-        inner.unflushed = false;
-        Pin::new(&mut inner.io).poll_close(cx)
+        Pin::new(&mut *self.lock()).poll_close(cx)
     }
 }

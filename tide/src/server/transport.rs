@@ -1,5 +1,6 @@
-//! [`Transport`]: the byte stream a connection runs over (TCP or Unix), shared by the
-//! connection's reader (which request bodies read through) and its writer.
+//! [`Transport`]: the byte stream a connection runs over (TCP, Unix, or a stream the caller
+//! brings, such as TLS), shared by the connection's reader (which request bodies read
+//! through) and its writer.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -21,7 +22,17 @@ pub trait Transport: Send + Sync + 'static {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>>;
-    /// Shuts down the writing side.
+    /// Sends what earlier writes left buffered in the stream (a TLS record, say).
+    ///
+    /// The engine calls it once a batch of responses is written, before it waits for anything
+    /// other than the peer's bytes, and after the writes it makes while a request body is
+    /// read (earlier pipelined responses, `100 Continue`). Sockets write straight to the
+    /// kernel: the default is `Ready(Ok(()))`.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let _ = cx;
+        Poll::Ready(Ok(()))
+    }
+    /// Shuts down the writing side, sending what is still buffered first.
     fn poll_close(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
@@ -42,6 +53,11 @@ where
     ) -> Poll<io::Result<usize>> {
         let mut this = self;
         Pin::new(&mut this).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut this = self;
+        Pin::new(&mut this).poll_flush(cx)
     }
 
     fn poll_close(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -124,6 +140,18 @@ pub(crate) async fn write_all_vectored(
             second = &second[written - from_first..];
         }
         Poll::Ready(Ok(()))
+    })
+    .await
+}
+
+/// Flushes `transport` ([`Transport::poll_flush`]) within the write timeout.
+pub(crate) async fn flush_transport(
+    transport: &dyn Transport,
+    deadline: &mut WriteDeadline,
+) -> io::Result<()> {
+    std::future::poll_fn(|cx| match transport.poll_flush(cx) {
+        Poll::Ready(result) => Poll::Ready(result),
+        Poll::Pending => deadline.poll_stalled(cx).map(Err),
     })
     .await
 }
