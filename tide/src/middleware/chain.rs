@@ -33,8 +33,9 @@ impl<State: Send + Sync + 'static> Next<State> {
     /// Error` (the panic message is logged, never sent), which every middleware further out
     /// sees like any other response.
     ///
-    /// The layer is called at once and the request moves into its (boxed) future, so the
-    /// future returned here holds only that box: a few words, whatever the request's size.
+    /// The layer is called at once and the request moves into its future, which lives in a
+    /// box the layer keeps from request to request (`layer_future.rs`), so the future
+    /// returned here holds only that box: a few words, whatever the request's size.
     pub fn run(self, request: Request<State>) -> impl Future<Output = Response> + Send {
         let Next { chain, index } = self;
         let called = catch_unwind(AssertUnwindSafe(|| match chain.middleware.get(index) {
@@ -43,9 +44,9 @@ impl<State: Send + Sync + 'static> Next<State> {
                     chain: chain.clone(),
                     index: index + 1,
                 };
-                middleware.clone().handle(request, next)
+                middleware.clone().handle_in_layer(request, next)
             }
-            None => chain.endpoint.call(request),
+            None => chain.endpoint.call_in_layer(request),
         }));
         drop(chain);
         async move {
