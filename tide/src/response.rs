@@ -55,7 +55,7 @@ thread_local! {
 }
 
 impl Parts {
-    fn empty() -> Parts {
+    fn new_empty() -> Parts {
         Parts {
             status: StatusCode::OK,
             fields: ResponseFields::default(),
@@ -71,21 +71,15 @@ impl Recycle for Parts {
         &SPARE_RESPONSES
     }
 
+    fn empty() -> Parts {
+        Parts::new_empty()
+    }
+
     fn reset(&mut self) {
         self.fields.clear();
         self.map = OnceLock::new();
         self.body = Body::empty();
         self.extensions.clear();
-    }
-
-    fn refill(&mut self, fresh: Parts) {
-        self.status = fresh.status;
-        self.fields.refill(fresh.fields);
-        self.map = fresh.map;
-        self.body = fresh.body;
-        if !fresh.extensions.is_empty() {
-            self.extensions = fresh.extensions;
-        }
     }
 }
 
@@ -97,12 +91,11 @@ impl Response {
 
     fn with_fields(status: StatusCode, fields: ResponseFields, body: Body) -> Response {
         Response {
-            parts: Recycled::new(Parts {
-                status,
-                fields,
-                map: OnceLock::new(),
-                body,
-                extensions: Extensions::new(),
+            // A reset value has no map and no extensions already.
+            parts: Recycled::new_with(|parts: &mut Parts| {
+                parts.status = status;
+                parts.fields.refill(fields);
+                parts.body = body;
             }),
         }
     }
@@ -243,7 +236,7 @@ impl Response {
 
     /// The underlying `http::Response`.
     pub fn into_http(self) -> http::Response<Body> {
-        let parts = self.parts.into_inner(Parts::empty());
+        let parts = self.parts.into_inner(Parts::new_empty());
         let mut response = http::Response::new(parts.body);
         *response.status_mut() = parts.status;
         *response.headers_mut() = parts.fields.into_map();
