@@ -103,7 +103,7 @@ impl Recycle for Parts {
     fn reset(&mut self) {
         self.head.release();
         self.extensions.clear();
-        self.body = Body::empty();
+        self.body.replace_with(Body::empty());
         if !self.params.is_empty() || self.params.has_raw_rest() {
             self.params = Params::default();
         }
@@ -118,7 +118,7 @@ impl Request {
             // A reset value has no extensions and no parameters already.
             parts: Recycled::new_with(|parts: &mut Parts| {
                 parts.head = head;
-                parts.body = body;
+                parts.body.replace_with(body);
                 parts.conn = conn;
                 parts.body_limit = body_limit;
             }),

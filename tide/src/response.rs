@@ -78,7 +78,7 @@ impl Recycle for Parts {
     fn reset(&mut self) {
         self.fields.clear();
         self.map = OnceLock::new();
-        self.body = Body::empty();
+        self.body.replace_with(Body::empty());
         self.extensions.clear();
     }
 }
@@ -95,7 +95,7 @@ impl Response {
             parts: Recycled::new_with(|parts: &mut Parts| {
                 parts.status = status;
                 parts.fields.refill(fields);
-                parts.body = body;
+                parts.body.replace_with(body);
             }),
         }
     }
