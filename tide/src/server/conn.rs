@@ -293,6 +293,14 @@ async fn next_head(
 /// or closing at the end of the stream); otherwise `Err(whether the buffer is empty)`.
 fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead, bool> {
     let mut reader = lock(reader);
+    if reader.buffered().is_empty() {
+        // Between requests, the usual case: nothing to parse.
+        return if reader.is_eof() {
+            Ok(NextHead::Close)
+        } else {
+            Err(true)
+        };
+    }
     match reader.parse_head(&settings.limits) {
         Ok(Some((head, raw))) => Ok(NextHead::Head(head, raw)),
         Err(error) => {
