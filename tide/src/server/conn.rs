@@ -58,11 +58,10 @@ const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What waiting for the next request head produced.
-// Returned once per request and matched at once: boxing the head would cost an allocation
-// per request to save stack space for an instant.
-#[allow(clippy::large_enum_variant)]
 enum NextHead {
-    Head(RequestHead, Bytes),
+    /// The request, built where its head was parsed (under the reader's lock, so the head
+    /// never travels through the connection's future), and what the loop needs of its head.
+    Request(Request, Exchange),
     /// The head can never be valid: answer with this status and close. The flag tells
     /// whether the request line at least began with `HEAD` (its answer has no body).
     Reject(StatusCode, &'static str, bool),
@@ -71,6 +70,16 @@ enum NextHead {
     TimedOut(bool),
     /// Close quietly: the client left, stayed idle too long, or the server shuts down.
     Close,
+}
+
+/// What the connection loop keeps of a request's head.
+#[derive(Clone, Copy)]
+struct Exchange {
+    version: Version,
+    is_head: bool,
+    keep_alive: bool,
+    /// The request has a body still to read.
+    body_open: bool,
 }
 
 /// What one wait for bytes produced.
@@ -149,14 +158,23 @@ pub(crate) async fn serve_connection<S: Service>(
     };
     loop {
         // A head already in the buffer (pipelining) is taken without awaiting.
-        let next = match buffered_head(&reader, settings) {
+        let next = match buffered_head(&reader, &info, settings) {
             Ok(next) => next,
             Err(idle) => {
-                next_head(&reader, &*transport, &mut out, settings, &mut waits, idle).await?
+                next_head(
+                    &reader,
+                    &info,
+                    &*transport,
+                    &mut out,
+                    settings,
+                    &mut waits,
+                    idle,
+                )
+                .await?
             }
         };
-        let (head, raw) = match next {
-            NextHead::Head(head, raw) => (head, raw),
+        let (request, exchange) = match next {
+            NextHead::Request(request, exchange) => (request, exchange),
             NextHead::Reject(status, reason, head) => {
                 write_error(&mut out, status, reason, head);
                 return close(&*transport, &mut out, Linger::Yes).await;
@@ -173,13 +191,15 @@ pub(crate) async fn serve_connection<S: Service>(
             NextHead::Close => return close(&*transport, &mut out, Linger::No).await,
         };
 
-        let version = head.version;
-        let is_head = head.method == Method::HEAD;
-        let mut keep_alive = head.keep_alive;
-        let request = into_request(head, raw, &reader, info, settings);
+        let Exchange {
+            version,
+            is_head,
+            mut keep_alive,
+            body_open,
+        } = exchange;
         // The responses already made are lent to the body reads, which write them before
         // they wait on the client (earlier responses never wait for a later request's body).
-        let lent = !lock(&reader).body_done();
+        let lent = body_open;
         if lent {
             lock(&reader).lend_unsent(&mut out.buf);
         }
@@ -241,6 +261,7 @@ pub(crate) async fn serve_connection<S: Service>(
 /// whether the buffer is empty: `idle`), first flushing pending responses.
 async fn next_head(
     reader: &SharedReader,
+    info: &ConnInfo,
     transport: &dyn Transport,
     out: &mut Out,
     settings: &Settings,
@@ -282,7 +303,7 @@ async fn next_head(
                 return Ok(NextHead::TimedOut(is_head_request(lock(reader).buffered())));
             }
         }
-        idle = match buffered_head(reader, settings) {
+        idle = match buffered_head(reader, info, settings) {
             Ok(next) => return Ok(next),
             Err(idle) => idle,
         };
@@ -291,8 +312,12 @@ async fn next_head(
 
 /// The next request head if the buffer holds it (or an answer to give instead: a refusal,
 /// or closing at the end of the stream); otherwise `Err(whether the buffer is empty)`.
-fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead, bool> {
-    let mut reader = lock(reader);
+fn buffered_head(
+    shared: &SharedReader,
+    info: &ConnInfo,
+    settings: &Settings,
+) -> Result<NextHead, bool> {
+    let mut reader = lock(shared);
     if reader.buffered().is_empty() {
         // Between requests, the usual case: nothing to parse.
         return if reader.is_eof() {
@@ -302,7 +327,18 @@ fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead,
         };
     }
     match reader.parse_head(&settings.limits) {
-        Ok(Some((head, raw))) => Ok(NextHead::Head(head, raw)),
+        Ok(Some((head, raw))) => {
+            let (version, is_head, keep_alive) =
+                (head.version, head.method == Method::HEAD, head.keep_alive);
+            let request = into_request(head, raw, &mut reader, shared, info, settings);
+            let exchange = Exchange {
+                version,
+                is_head,
+                keep_alive,
+                body_open: !reader.body_done(),
+            };
+            Ok(NextHead::Request(request, exchange))
+        }
         Err(error) => {
             let head = is_head_request(reader.buffered());
             Ok(NextHead::Reject(error.status, error.reason, head))
@@ -371,8 +407,9 @@ async fn wait_for_bytes(
 fn into_request(
     head: RequestHead,
     raw: Bytes,
-    reader: &SharedReader,
-    conn: ConnInfo,
+    reader: &mut ConnReader,
+    shared: &SharedReader,
+    conn: &ConnInfo,
     settings: &Settings,
 ) -> Request {
     let (decoder, length) = match head.body {
@@ -385,16 +422,16 @@ fn into_request(
     };
     let body = match decoder {
         Some(decoder) => {
-            let generation = lock(reader).begin_body(Some(decoder), head.expect_continue);
-            Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
+            let generation = reader.begin_body(Some(decoder), head.expect_continue);
+            Body::incoming(shared.clone(), generation, length, settings.max_body_bytes)
         }
         None => {
-            lock(reader).begin_body(None, false);
+            reader.begin_body(None, false);
             Body::empty()
         }
     };
     let head = Head::received(head.method, head.version, raw, head.target);
-    Request::new(head, body, conn, settings.max_body_bytes)
+    Request::new(head, body, *conn, settings.max_body_bytes)
 }
 
 /// What [`write_buffered`] did with a response.
