@@ -210,7 +210,8 @@ pub(crate) async fn serve_connection<S: Service>(
         // (too long to drain, malformed, or a `100 Continue` never sent). A streamed response
         // may still be reading the request body: then it is drained after the response.
         let drain_first = response.body().as_full().is_some();
-        if drain_first {
+        // A request without a body (none was opened) has nothing to take back or drain.
+        if drain_first && body_open {
             keep_alive &= match body_finished(&reader) {
                 Some(finished) => finished,
                 None => drain_body(&reader, settings).await,
