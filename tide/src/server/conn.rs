@@ -291,12 +291,19 @@ async fn next_head(
         }
         // An idle connection may wait the keep-alive timeout; once a head has started, the
         // whole head must arrive within the header timeout of its first byte.
-        let deadline = if idle {
-            *idle_deadline.get_or_insert_with(|| out.now() + settings.keep_alive_timeout)
+        // One clock reading: when this wait begins (the last response's, when fresh), and
+        // the deadline of the first wait of each kind.
+        let began = if idle && idle_deadline.is_none() {
+            out.now()
         } else {
-            *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
+            Instant::now()
         };
-        match wait_for_bytes(reader, deadline, idle, waits).await? {
+        let deadline = if idle {
+            *idle_deadline.get_or_insert(began + settings.keep_alive_timeout)
+        } else {
+            *head_deadline.get_or_insert(began + settings.header_read_timeout)
+        };
+        match wait_for_bytes(reader, deadline, began, idle, waits).await? {
             Wait::Bytes => {}
             Wait::Eof | Wait::Shutdown => return Ok(NextHead::Close),
             Wait::TimedOut if idle => return Ok(NextHead::Close),
@@ -364,6 +371,7 @@ struct Waits {
 async fn wait_for_bytes(
     reader: &SharedReader,
     deadline: Instant,
+    began: Instant,
     idle: bool,
     waits: &mut Waits,
 ) -> io::Result<Wait> {
@@ -372,7 +380,7 @@ async fn wait_for_bytes(
     {
         timer.reset(deadline);
     }
-    waits.state.begin_wait(idle);
+    waits.state.begin_wait(idle, began);
     let waited = poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),

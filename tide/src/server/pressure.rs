@@ -59,9 +59,9 @@ impl Default for ConnState {
 }
 
 impl ConnState {
-    /// A wait for client bytes begins (`idle`: nothing of a request received yet).
-    pub(crate) fn begin_wait(&self, idle: bool) {
-        *self.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    /// A wait for client bytes begins, at `now` (`idle`: nothing of a request received yet).
+    pub(crate) fn begin_wait(&self, idle: bool, now: Instant) {
+        *self.since.lock().unwrap_or_else(|p| p.into_inner()) = now;
         self.phase
             .store(if idle { IDLE } else { READING }, Ordering::Release);
     }
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn an_eviction_wakes_the_task_that_polled_last_however_often_it_polled() {
         let state = ConnState::default();
-        state.begin_wait(true);
+        state.begin_wait(true, Instant::now());
         let first = Arc::new(CountWakes(AtomicUsize::new(0)));
         let first_waker = Waker::from(first.clone());
         let second = Arc::new(CountWakes(AtomicUsize::new(0)));

@@ -343,7 +343,7 @@ impl ConnReader {
     fn poll_body_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, BodyReadError>> {
         let now = Instant::now();
         let started = *self.wait_started.get_or_insert_with(|| {
-            self.state.begin_wait(false);
+            self.state.begin_wait(false, now);
             now
         });
         if self.state.poll_evicted(cx).is_ready() {
