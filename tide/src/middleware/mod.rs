@@ -64,11 +64,20 @@ pub trait Middleware<State>: Send + Sync + 'static {
         next: Next<State>,
     ) -> BoxFuture<'static, Result<Response>>;
 
-    /// What the chain calls: [`Middleware::handle`]'s future, unless the middleware keeps a
-    /// box for its futures (an `async fn` does: no allocation per request).
+    /// What the chain calls (`this` is the app's `Arc` of this middleware):
+    /// [`Middleware::handle`]'s future, unless the middleware keeps a box for its futures
+    /// (an `async fn` does: no allocation per request, and no clone of the `Arc`).
     #[doc(hidden)]
-    fn handle_in_layer(self: Arc<Self>, request: Request<State>, next: Next<State>) -> LayerFuture {
-        LayerFuture::boxed(self.handle(request, next))
+    fn handle_in_layer(
+        &self,
+        this: &Arc<dyn Middleware<State>>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> LayerFuture
+    where
+        State: 'static,
+    {
+        LayerFuture::boxed(Arc::clone(this).handle(request, next))
     }
 
     /// The middleware as the app stores it.
@@ -123,7 +132,12 @@ where
         Box::pin((self.function)(request, next))
     }
 
-    fn handle_in_layer(self: Arc<Self>, request: Request<State>, next: Next<State>) -> LayerFuture {
+    fn handle_in_layer(
+        &self,
+        _this: &Arc<dyn Middleware<State>>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> LayerFuture {
         self.spare.future((self.function)(request, next))
     }
 }
