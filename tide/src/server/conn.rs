@@ -155,6 +155,7 @@ pub(crate) async fn serve_connection<S: Service>(
         timer: None,
         shutting_down: shutdown.wait(),
         state,
+        timer_waker: None,
     };
     loop {
         // A head already in the buffer (pipelining) is taken without awaiting.
@@ -365,6 +366,23 @@ struct Waits {
     shutting_down: Triggered,
     /// What the accept loop sees of this connection; it may ask it to close.
     state: Arc<ConnState>,
+    /// The identity (data and vtable addresses) of the waker `timer` was last polled with,
+    /// when that poll was pending and nothing reset the timer since: it is registered with
+    /// that waker, and cannot have fired before its deadline.
+    timer_waker: Option<(usize, usize)>,
+}
+
+/// A wait whose timer is due at least this long after the wait began skips polling that
+/// timer on its first poll, when the timer is known registered with the same task's waker
+/// (see `Waits::timer_waker`): it cannot have fired yet.
+const TIMER_SKIP_MARGIN: Duration = Duration::from_secs(1);
+
+/// The identity `Waker::will_wake` compares.
+fn waker_id(waker: &std::task::Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
 }
 
 /// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
@@ -379,8 +397,10 @@ async fn wait_for_bytes(
         && timer.deadline() > deadline
     {
         timer.reset(deadline);
+        waits.timer_waker = None;
     }
     waits.state.begin_wait(idle, began);
+    let mut first_poll = true;
     let waited = poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
@@ -396,6 +416,17 @@ async fn wait_for_bytes(
             // quietly; mid-head, it gets 408.
             return Poll::Ready(Ok(Wait::TimedOut));
         }
+        let id = waker_id(cx.waker());
+        let first = std::mem::replace(&mut first_poll, false);
+        if first
+            && waits.timer_waker == Some(id)
+            && let Some(timer) = &waits.timer
+            && timer.deadline() > began + TIMER_SKIP_MARGIN
+        {
+            // Registered with this task's waker, and not due for a while yet.
+            return Poll::Pending;
+        }
+        waits.timer_waker = None;
         let timer = waits
             .timer
             .get_or_insert_with(|| romio::time::sleep_until(deadline));
@@ -405,6 +436,7 @@ async fn wait_for_bytes(
             }
             timer.reset(deadline);
         }
+        waits.timer_waker = Some(id);
         Poll::Pending
     })
     .await;
