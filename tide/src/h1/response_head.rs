@@ -269,10 +269,10 @@ mod tests {
     #[test]
     fn decimal_and_hex() {
         for value in [0, 1, 9, 10, 255, 256, 65535, u64::MAX] {
-            let mut tail = Tail::default();
-            tail.put_decimal(value);
+            let mut digits = [0u8; 20];
+            let at = decimal(&mut digits, value);
             assert_eq!(
-                std::str::from_utf8(tail.bytes()).unwrap(),
+                std::str::from_utf8(&digits[at..]).unwrap(),
                 value.to_string()
             );
             let mut out = Vec::new();
