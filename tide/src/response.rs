@@ -340,11 +340,14 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// A `200 OK` with `body` of `content_type` (a constant: checked when compiled, not per
 /// response).
 fn with_body(body: Body, content_type: HeaderValue) -> Response {
-    Response::with_fields(
-        StatusCode::OK,
-        ResponseFields::with_content_type(content_type),
-        body,
-    )
+    Response {
+        // A reset value has no map, no extensions and no fields already.
+        parts: Recycled::new_with(|parts: &mut Parts| {
+            parts.status = StatusCode::OK;
+            parts.fields.put_content_type(content_type);
+            parts.body.replace_with(body);
+        }),
+    }
 }
 
 impl From<&'static str> for Response {

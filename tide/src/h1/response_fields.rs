@@ -154,6 +154,17 @@ impl ResponseFields {
         }
     }
 
+    /// Sets the `Content-Type` of fields that have none (a reset or new value): into its
+    /// slot, with no other field touched.
+    pub(crate) fn put_content_type(&mut self, content_type: HeaderValue) {
+        match self {
+            ResponseFields::Lines(own) => own.content_type = Some(content_type),
+            ResponseFields::Map(map) => {
+                map.insert(CONTENT_TYPE, content_type);
+            }
+        }
+    }
+
     /// Fields with only a `Content-Type`.
     pub(crate) fn with_content_type(content_type: HeaderValue) -> ResponseFields {
         ResponseFields::Lines(Lines {
