@@ -186,6 +186,38 @@ fn busy_workers_turn_the_hook_with_a_zero_timeout() {
 }
 
 #[test]
+fn a_lone_worker_with_nothing_to_do_goes_straight_to_the_blocking_turn() {
+    let reactor = Arc::new(FakeReactor::default());
+    let pool = pool_with(&reactor, 1);
+    wait_until("the worker is in the hook", || {
+        reactor.state.lock().unwrap().inside
+    });
+    let r = reactor.clone();
+    // Twenty lulls: the task waits for an event, the worker finds nothing else to do.
+    let task = pool.spawn(async move {
+        for n in 1..=20 {
+            r.event(n).await;
+        }
+    });
+    let r = reactor.clone();
+    let timer = std::thread::spawn(move || {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(1));
+            r.fire();
+        }
+    });
+    within_deadline(move || pool.block_on(task).unwrap());
+    timer.join().unwrap();
+    // Far fewer than 61 tasks ran, so no busy worker's periodic turn either.
+    assert_eq!(
+        reactor.zero_parks.load(SeqCst),
+        0,
+        "a lone idle worker turned the hook without waiting before it slept"
+    );
+    assert!(reactor.parks.load(SeqCst) >= 20);
+}
+
+#[test]
 fn a_busy_hook_sends_the_other_workers_to_sleep_normally() {
     let reactor = Arc::new(FakeReactor::default());
     let pool = pool_with(&reactor, 3);

@@ -90,6 +90,18 @@ impl Body {
         Body { kind: Kind::Empty }
     }
 
+    /// Puts `body` in this one's place, dropping this one; an empty body (what a recycled
+    /// request or response holds) is dropped without calling into the drop glue.
+    pub(crate) fn replace_with(&mut self, body: Body) {
+        let old = std::mem::replace(self, body);
+        if matches!(old.kind, Kind::Empty) {
+            // Holds nothing: forgetting it drops nothing.
+            std::mem::forget(old);
+        } else {
+            drop(old);
+        }
+    }
+
     /// A body held in memory.
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Body {
         Body {

@@ -54,6 +54,7 @@ mod error;
 #[cfg(feature = "fs")]
 pub mod fs;
 mod h1;
+mod layer_future;
 pub mod middleware;
 #[cfg(feature = "multipart")]
 pub mod multipart;

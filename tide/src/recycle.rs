@@ -6,7 +6,8 @@
 //! the rest of the request's bookkeeping. A dropped [`Recycled`] resets its value in place
 //! ([`Recycle::reset`]: everything it held is dropped then, at once, and only the memory
 //! stays, with the capacity of the buffers the type chooses to keep) and the thread keeps
-//! the box, up to [`SPARES_PER_THREAD`] of each type; [`Recycled::new`] takes one back.
+//! the box, up to [`SPARES_PER_THREAD`] of each type; [`Recycled::new_with`] takes one back
+//! and writes into it only the fields that differ from a reset value.
 //!
 //! Nothing of a value outlives its drop: a recycled box holds the reset value, never the
 //! previous one's fields, body or extensions.
@@ -36,10 +37,8 @@ pub(crate) trait Recycle: Sized + 'static {
     /// capacity, up to a bound the type chooses).
     fn reset(&mut self);
 
-    /// Puts `fresh`'s contents into this reset value (which may keep its own buffers).
-    fn refill(&mut self, fresh: Self) {
-        *self = fresh;
-    }
+    /// A new value, equal to a reset one but for the memory a reset value keeps.
+    fn empty() -> Self;
 }
 
 /// A boxed value whose allocation is recycled when it is dropped.
@@ -50,16 +49,13 @@ pub(crate) struct Recycled<T: Recycle> {
 }
 
 impl<T: Recycle> Recycled<T> {
-    /// `value` in a spare box of the thread, or a new one.
-    pub(crate) fn new(value: T) -> Recycled<T> {
+    /// A spare box of the thread (its value reset), or a new box of [`Recycle::empty`],
+    /// changed by `fill`: only the fields a value does not share with a reset one are
+    /// written, none is moved or dropped as a whole.
+    pub(crate) fn new_with(fill: impl FnOnce(&mut T)) -> Recycled<T> {
         let spare = T::spares().with(|spares| spares.try_borrow_mut().ok()?.pop());
-        let boxed = match spare {
-            Some(mut boxed) => {
-                boxed.refill(value);
-                boxed
-            }
-            None => Box::new(value),
-        };
+        let mut boxed = spare.unwrap_or_else(|| Box::new(T::empty()));
+        fill(&mut boxed);
         Recycled { boxed: Some(boxed) }
     }
 
@@ -156,29 +152,42 @@ mod tests {
             self.kept.clear();
         }
 
-        fn refill(&mut self, fresh: Thing) {
-            self.text = fresh.text;
-            self.kept.extend_from_slice(&fresh.kept);
+        fn empty() -> Thing {
+            Thing::default()
         }
     }
 
     #[test]
+    fn a_box_filled_in_place_is_a_spare_reset_or_a_new_empty_value() {
+        let fresh = Recycled::<Thing>::new_with(|thing| thing.text.push_str("one"));
+        assert_eq!((fresh.text.as_str(), fresh.kept.len()), ("one", 0));
+        let mut used = fresh;
+        used.kept.extend_from_slice(&[7; 10]);
+        let address = &*used as *const Thing;
+        drop(used);
+        let again = Recycled::<Thing>::new_with(|thing| thing.text.push_str("two"));
+        assert_eq!(&*again as *const Thing, address, "the spare box is reused");
+        assert_eq!(again.text, "two", "nothing of the old text survives");
+        assert!(again.kept.is_empty(), "nor of the old buffer's contents");
+    }
+
+    #[test]
     fn a_dropped_box_is_reused_reset_and_a_taken_one_too() {
-        let mut first = Recycled::new(Thing::default());
+        let mut first = Recycled::<Thing>::new_with(|_| {});
         first.text.push_str("secret");
         first.kept.extend_from_slice(&[1; 100]);
         let address = &*first as *const Thing;
         drop(first);
-        let second = Recycled::new(Thing::default());
+        let second = Recycled::<Thing>::new_with(|_| {});
         assert_eq!(&*second as *const Thing, address, "the box is reused");
         assert_eq!(second.text, "", "nothing of the first value is left");
         assert!(second.kept.is_empty());
         assert!(second.kept.capacity() >= 100, "the buffer is kept");
         let taken = second.into_inner(Thing::default());
         assert_eq!(taken.text, "");
-        let third = Recycled::new(Thing {
-            text: "third".into(),
-            kept: vec![3],
+        let third = Recycled::<Thing>::new_with(|thing| {
+            thing.text.push_str("third");
+            thing.kept.push(3);
         });
         assert_eq!(
             &*third as *const Thing, address,
@@ -203,7 +212,7 @@ mod tests {
     #[test]
     fn a_thread_keeps_a_bounded_number_of_spares() {
         let many: Vec<_> = (0..SPARES_PER_THREAD + 10)
-            .map(|_| Recycled::new(Thing::default()))
+            .map(|_| Recycled::<Thing>::new_with(|_| {}))
             .collect();
         drop(many);
         assert_eq!(

@@ -76,7 +76,7 @@ thread_local! {
 }
 
 impl Parts {
-    fn empty() -> Parts {
+    fn new_empty() -> Parts {
         Parts {
             head: Head::empty(),
             extensions: Extensions::new(),
@@ -96,10 +96,14 @@ impl Recycle for Parts {
         &SPARE_REQUESTS
     }
 
+    fn empty() -> Parts {
+        Parts::new_empty()
+    }
+
     fn reset(&mut self) {
         self.head.release();
         self.extensions.clear();
-        self.body = Body::empty();
+        self.body.replace_with(Body::empty());
         if !self.params.is_empty() || self.params.has_raw_rest() {
             self.params = Params::default();
         }
@@ -111,13 +115,12 @@ impl Request {
     /// is bounded by `body_limit`.
     pub(crate) fn new(head: Head, body: Body, conn: ConnInfo, body_limit: u64) -> Request {
         Request {
-            parts: Recycled::new(Parts {
-                head,
-                extensions: Extensions::new(),
-                body,
-                params: Params::default(),
-                conn,
-                body_limit,
+            // A reset value has no extensions and no parameters already.
+            parts: Recycled::new_with(|parts: &mut Parts| {
+                parts.head = head;
+                parts.body.replace_with(body);
+                parts.conn = conn;
+                parts.body_limit = body_limit;
             }),
             state: (),
         }
@@ -404,7 +407,7 @@ impl<State> Request<State> {
     /// The request as an `http::Request` (its parameters, state and connection info are
     /// dropped).
     pub fn into_http(self) -> http::Request<Body> {
-        let parts = self.parts.into_inner(Parts::empty());
+        let parts = self.parts.into_inner(Parts::new_empty());
         let (method, uri, version, headers) = parts.head.into_parts();
         let mut request = http::Request::new(parts.body);
         *request.method_mut() = method;

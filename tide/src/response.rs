@@ -59,7 +59,7 @@ thread_local! {
 }
 
 impl Parts {
-    fn empty() -> Parts {
+    fn new_empty() -> Parts {
         Parts {
             status: StatusCode::OK,
             fields: ResponseFields::default(),
@@ -76,23 +76,16 @@ impl Recycle for Parts {
         &SPARE_RESPONSES
     }
 
+    fn empty() -> Parts {
+        Parts::new_empty()
+    }
+
     fn reset(&mut self) {
         self.fields.clear();
         self.map = OnceLock::new();
-        self.body = Body::empty();
+        self.body.replace_with(Body::empty());
         self.extensions.clear();
         self.on_upgrade = None;
-    }
-
-    fn refill(&mut self, fresh: Parts) {
-        self.status = fresh.status;
-        self.fields.refill(fresh.fields);
-        self.map = fresh.map;
-        self.body = fresh.body;
-        if !fresh.extensions.is_empty() {
-            self.extensions = fresh.extensions;
-        }
-        self.on_upgrade = fresh.on_upgrade;
     }
 }
 
@@ -104,13 +97,11 @@ impl Response {
 
     fn with_fields(status: StatusCode, fields: ResponseFields, body: Body) -> Response {
         Response {
-            parts: Recycled::new(Parts {
-                status,
-                fields,
-                map: OnceLock::new(),
-                body,
-                extensions: Extensions::new(),
-                on_upgrade: None,
+            // A reset value has no map and no extensions already.
+            parts: Recycled::new_with(|parts: &mut Parts| {
+                parts.status = status;
+                parts.fields.refill(fields);
+                parts.body.replace_with(body);
             }),
         }
     }
@@ -251,7 +242,7 @@ impl Response {
 
     /// The underlying `http::Response`.
     pub fn into_http(self) -> http::Response<Body> {
-        let parts = self.parts.into_inner(Parts::empty());
+        let parts = self.parts.into_inner(Parts::new_empty());
         let mut response = http::Response::new(parts.body);
         *response.status_mut() = parts.status;
         *response.headers_mut() = parts.fields.into_map();
@@ -365,11 +356,14 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// A `200 OK` with `body` of `content_type` (a constant: checked when compiled, not per
 /// response).
 fn with_body(body: Body, content_type: HeaderValue) -> Response {
-    Response::with_fields(
-        StatusCode::OK,
-        ResponseFields::with_content_type(content_type),
-        body,
-    )
+    Response {
+        // A reset value has no map, no extensions and no fields already.
+        parts: Recycled::new_with(|parts: &mut Parts| {
+            parts.status = StatusCode::OK;
+            parts.fields.put_content_type(content_type);
+            parts.body.replace_with(body);
+        }),
+    }
 }
 
 impl From<&'static str> for Response {

@@ -68,7 +68,7 @@ impl<'a, State: Clone + Send + Sync + 'static> Route<'a, State> {
     /// Adds middleware for this route and every route below it; it runs inside the app's
     /// middleware, the first added outermost.
     pub fn with(&mut self, middleware: impl Middleware<State>) -> &mut Route<'a, State> {
-        self.app.add_scoped(&self.pattern, Arc::new(middleware));
+        self.app.add_scoped(&self.pattern, middleware.into_layer());
         self
     }
 
@@ -96,15 +96,18 @@ impl<'a, State: Clone + Send + Sync + 'static> Route<'a, State> {
         method: Method,
         endpoint: impl Endpoint<State>,
     ) -> &mut Route<'a, State> {
-        self.app
-            .add_endpoint(&self.pattern, MethodFilter::One(method), Arc::new(endpoint));
+        self.app.add_endpoint(
+            &self.pattern,
+            MethodFilter::One(method),
+            endpoint.into_layer(),
+        );
         self
     }
 
     /// Sets the endpoint for every method that has no endpoint of its own.
     pub fn all(&mut self, endpoint: impl Endpoint<State>) -> &mut Route<'a, State> {
         self.app
-            .add_endpoint(&self.pattern, MethodFilter::Any, Arc::new(endpoint));
+            .add_endpoint(&self.pattern, MethodFilter::Any, endpoint.into_layer());
         self
     }
 

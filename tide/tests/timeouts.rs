@@ -95,3 +95,23 @@ fn assert_closed_after_idle(client: support::Client, idle_since: Instant) {
         idle_since.elapsed()
     );
 }
+
+/// Longer than the margin under which the connection loop always polls its keep-alive
+/// timer: the waits after the first find the timer registered and skip that poll.
+const LONG_KEEP_ALIVE: Duration = Duration::from_millis(1500);
+
+#[test]
+fn a_keep_alive_timeout_longer_than_a_second_still_closes_an_idle_connection() {
+    let server = TestServer::start(Settings::default().keep_alive_timeout(LONG_KEEP_ALIVE), app);
+    let mut client = server.connect();
+    client.get("/one").assert(200, "/one");
+    client.get("/two").assert(200, "/two");
+    let idle_since = Instant::now();
+    client.get("/three").assert(200, "/three");
+    client.assert_closed();
+    assert!(
+        idle_since.elapsed() >= LONG_KEEP_ALIVE / 2,
+        "closed after {:?}",
+        idle_since.elapsed()
+    );
+}

@@ -134,7 +134,7 @@ impl Shared {
         let spawned_ms = if self.idle.none_awake() {
             self.clock.advance()
         } else {
-            self.clock.coarse_ms()
+            self.clock.spawn_ms()
         };
         let named = name.is_some();
         let meta = TaskMeta::new(location, name, spawned_ms);

@@ -235,9 +235,12 @@ impl Reactor {
                 }
             }
 
+            // A wait that ended with no event ended at its deadline (or was woken): fire what
+            // came due meanwhile. After events, timers due meanwhile fire at the start of the
+            // next turn (never early, a little late), which saves a clock read per turn.
             // Timers inserted during the wait are not due yet (an earlier one interrupts the
             // wait and is seen next turn), so with none pending before, there is nothing to fire.
-            if timers_pending && (wait.is_some_and(|w| !w.is_zero()) || !events.is_empty()) {
+            if timers_pending && events.is_empty() && wait.is_some_and(|w| !w.is_zero()) {
                 self.timers.fire_due(Instant::now(), &mut to_wake);
             }
         });

@@ -59,10 +59,7 @@ impl Timers {
 
     /// The first tick at or after `deadline`: a timer due then never fires early.
     fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.start);
-        let ms = since.as_millis();
-        let exact = Duration::from_millis(ms as u64) == since;
-        u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2) + u64::from(!exact)
+        ticks_at_or_after(deadline.saturating_duration_since(self.start))
     }
 
     /// The last tick that has fully passed at `now`.
@@ -86,27 +83,36 @@ impl Timers {
     /// For the turning thread, before it waits: fires the timers due at `now` into `fired`,
     /// then returns how long to wait (the nearer of `timeout` and the next deadline; zero if
     /// anything fired) and whether any timer is pending, and records the tick the wait ends.
+    /// The clock arithmetic is one subtraction of instants (`now` from the wheel's start);
+    /// the rest is done in durations and ticks.
     pub(super) fn before_wait(
         &self,
         now: Instant,
         timeout: Option<Duration>,
         fired: &mut Vec<Waker>,
     ) -> (Option<Duration>, bool) {
+        let since = now.saturating_duration_since(self.start);
         let mut wheel = lock(&self.wheel);
-        wheel.advance(self.tick_before(now), fired);
+        wheel.advance(since.as_millis() as u64, fired);
         let next_expiration = wheel.next_expiration();
         let mut wait = timeout;
+        // The tick the wait ends at, when a timer ends it (its deadline is that tick exactly).
+        let mut timer_tick = None;
         if !fired.is_empty() {
             wait = Some(Duration::ZERO);
         } else if let Some(tick) = next_expiration {
-            let at = self.start + Duration::from_millis(tick);
-            let until = at.saturating_duration_since(now);
-            wait = Some(wait.map_or(until, |w| w.min(until)));
+            let until = Duration::from_millis(tick).saturating_sub(since);
+            if wait.is_none_or(|w| until <= w) {
+                wait = Some(until);
+                timer_tick = Some(tick);
+            }
         }
         let deadline = match wait {
             None => u64::MAX,
             Some(w) if w.is_zero() => NOT_WAITING,
-            Some(w) => self.tick_at_or_after(now + w).max(1),
+            Some(w) => timer_tick
+                .unwrap_or_else(|| ticks_at_or_after(since.saturating_add(w)))
+                .max(1),
         };
         self.turner_deadline.store(deadline, Ordering::Relaxed);
         (wait, next_expiration.is_some())
@@ -126,6 +132,13 @@ impl Timers {
     pub(super) fn len(&self) -> usize {
         self.with_wheel(|wheel| wheel.len())
     }
+}
+
+/// The first whole tick at or after `since` (the time since tick zero).
+fn ticks_at_or_after(since: Duration) -> u64 {
+    let ms = since.as_millis();
+    let exact = Duration::from_millis(ms as u64) == since;
+    u64::try_from(ms).unwrap_or(u64::MAX / 2).min(u64::MAX / 2) + u64::from(!exact)
 }
 
 /// One timer in the reactor, owned by one future: insert, poll, reset, remove.
@@ -259,6 +272,29 @@ mod tests {
             4
         );
         assert_eq!(timers.tick_before(start + Duration::from_micros(3999)), 3);
+    }
+
+    #[test]
+    fn a_wait_ended_by_a_timer_ends_at_its_tick_and_a_shorter_timeout_wins() {
+        let timers = Timers::new();
+        let key = lock(&timers.wheel).insert(7, Waker::noop().clone());
+        let mut fired = Vec::new();
+        let now = timers.start + Duration::from_micros(2500);
+        let (wait, pending) = timers.before_wait(now, None, &mut fired);
+        assert_eq!((wait, pending), (Some(Duration::from_micros(4500)), true));
+        assert_eq!(timers.turner_deadline.load(Ordering::Relaxed), 7);
+        let (wait, _) = timers.before_wait(now, Some(Duration::from_micros(1200)), &mut fired);
+        assert_eq!(wait, Some(Duration::from_micros(1200)));
+        // 2.5 ms + 1.2 ms, rounded up to the next tick.
+        assert_eq!(timers.turner_deadline.load(Ordering::Relaxed), 4);
+        let (wait, _) =
+            timers.before_wait(timers.start + Duration::from_millis(7), None, &mut fired);
+        assert_eq!(
+            (wait, fired.len()),
+            (Some(Duration::ZERO), 1),
+            "due: fired, no wait"
+        );
+        lock(&timers.wheel).remove(key);
     }
 
     #[test]

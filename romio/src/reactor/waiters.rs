@@ -115,7 +115,11 @@ impl WaitList {
     /// Moves every waker into `wake`: the direction's event happened.
     pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
-        wake.extend(self.keyed.drain().map(|entry| entry.waker));
+        // Most sources have no keyed waiter (streams wait through the poller slot): an empty
+        // slab's drain still costs more than the rest of the dispatch.
+        if !self.keyed.is_empty() {
+            wake.extend(self.keyed.drain().map(|entry| entry.waker));
+        }
     }
 
     /// Wakers stored: the poller's, if any, and one per keyed slot.

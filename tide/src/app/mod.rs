@@ -89,7 +89,7 @@ impl<State: Clone + Send + Sync + 'static> App<State> {
     /// runs outermost.
     pub fn with(&mut self, middleware: impl Middleware<State>) -> &mut App<State> {
         self.built.take();
-        self.middleware.push(Arc::new(middleware));
+        self.middleware.push(middleware.into_layer());
         self
     }
 

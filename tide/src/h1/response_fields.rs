@@ -44,9 +44,7 @@ impl Lines {
             self.lines.reserve(64);
         }
         self.special |= is_special(name.as_bytes());
-        let at = self.lines.len();
-        push_line(&mut self.lines, name.as_bytes(), value.as_bytes());
-        self.lines[at..at + name.len()].make_ascii_lowercase();
+        push_lowercase_line(&mut self.lines, name.as_bytes(), value.as_bytes());
     }
 
     fn remove(&mut self, name: &str) {
@@ -102,7 +100,18 @@ pub(crate) fn is_field_value(value: &[u8]) -> bool {
 
 /// Appends `name: value` CRLF.
 fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.reserve(name.len() + value.len() + 4);
     out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `name: value` CRLF, the name lowercased as it is copied (names are short: one
+/// pass over them beats a copy and a second pass).
+fn push_lowercase_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.reserve(name.len() + value.len() + 4);
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
@@ -142,6 +151,17 @@ impl ResponseFields {
                 own.special = false;
             }
             (this, fresh) => *this = fresh,
+        }
+    }
+
+    /// Sets the `Content-Type` of fields that have none (a reset or new value): into its
+    /// slot, with no other field touched.
+    pub(crate) fn put_content_type(&mut self, content_type: HeaderValue) {
+        match self {
+            ResponseFields::Lines(own) => own.content_type = Some(content_type),
+            ResponseFields::Map(map) => {
+                map.insert(CONTENT_TYPE, content_type);
+            }
         }
     }
 
@@ -283,7 +303,7 @@ impl ResponseFields {
     /// `Transfer-Encoding` (the engine frames the body) and, unless `keep_connection`,
     /// `Connection` (the engine writes its own).
     pub(crate) fn write(&self, out: &mut Vec<u8>, keep_connection: bool) {
-        let mut line = |name: &[u8], value: &[u8]| {
+        let line = |out: &mut Vec<u8>, name: &[u8], value: &[u8]| {
             let framing = is_named(name, b"content-length") || is_named(name, b"transfer-encoding");
             if !framing && (keep_connection || !is_named(name, b"connection")) {
                 push_line(out, name, value);
@@ -296,17 +316,19 @@ impl ResponseFields {
                 special,
             }) => {
                 if let Some(content_type) = content_type {
-                    line(b"content-type", content_type.as_bytes());
+                    // Neither a framing field nor `Connection`: written as it is.
+                    push_line(out, b"content-type", content_type.as_bytes());
                 }
                 if *special {
-                    Fields::lines(lines).for_each(|(name, value)| line(name, value));
+                    Fields::lines(lines).for_each(|(name, value)| line(out, name, value));
                 } else {
                     out.extend_from_slice(lines);
                 }
             }
             ResponseFields::Map(map) => {
-                map.iter()
-                    .for_each(|(name, value)| line(name.as_str().as_bytes(), value.as_bytes()));
+                map.iter().for_each(|(name, value)| {
+                    line(out, name.as_str().as_bytes(), value.as_bytes())
+                });
             }
         }
     }

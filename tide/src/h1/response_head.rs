@@ -72,29 +72,31 @@ pub(crate) fn write_head(
     }
     fields.write(out, connection == ConnectionHeader::Default);
 
-    // The engine's own lines, assembled on the stack and appended with one copy.
-    let mut tail = Tail::default();
+    // The engine's own lines, after one reservation for all of them: every piece but the
+    // length's digits has a length known when compiled, so each is a few stores.
+    out.reserve(TAIL_MAX);
     match framing {
         ResponseFraming::Length(length) => {
-            tail.put(b"content-length: ");
-            tail.put_decimal(length);
-            tail.put(b"\r\n");
+            out.extend_from_slice(b"content-length: ");
+            let mut digits = [0u8; 20];
+            let at = decimal(&mut digits, length);
+            out.extend_from_slice(&digits[at..]);
+            out.extend_from_slice(b"\r\n");
         }
-        ResponseFraming::Chunked => tail.put(b"transfer-encoding: chunked\r\n"),
+        ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
     }
     match connection {
         ConnectionHeader::Default => {}
-        ConnectionHeader::Close => tail.put(b"connection: close\r\n"),
-        ConnectionHeader::KeepAlive => tail.put(b"connection: keep-alive\r\n"),
+        ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
+        ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
     }
     if let Some(date) = date {
-        tail.put(b"date: ");
-        tail.put(date);
-        tail.put(b"\r\n");
+        out.extend_from_slice(b"date: ");
+        out.extend_from_slice(date);
+        out.extend_from_slice(b"\r\n");
     }
-    tail.put(b"\r\n");
-    out.extend_from_slice(tail.bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 fn write_status_line(out: &mut Vec<u8>, version: Version, status: StatusCode) {
@@ -109,38 +111,9 @@ fn write_status_line(out: &mut Vec<u8>, version: Version, status: StatusCode) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// The lines the engine adds after the handler's fields: the longest is a 20-digit
+/// The most bytes of the lines the engine adds after the handler's fields: a 20-digit
 /// `content-length`, `connection: keep-alive`, `date` and the empty line (101 bytes).
-struct Tail {
-    bytes: [u8; 128],
-    len: usize,
-}
-
-impl Default for Tail {
-    fn default() -> Tail {
-        Tail {
-            bytes: [0; 128],
-            len: 0,
-        }
-    }
-}
-
-impl Tail {
-    fn put(&mut self, bytes: &[u8]) {
-        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    fn put_decimal(&mut self, value: u64) {
-        let mut digits = [0u8; 20];
-        let at = decimal(&mut digits, value);
-        self.put(&digits[at..]);
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
+const TAIL_MAX: usize = 128;
 
 /// Writes `value` in decimal at the end of `digits`; returns where it starts.
 fn decimal(digits: &mut [u8; 20], mut value: u64) -> usize {
@@ -296,10 +269,10 @@ mod tests {
     #[test]
     fn decimal_and_hex() {
         for value in [0, 1, 9, 10, 255, 256, 65535, u64::MAX] {
-            let mut tail = Tail::default();
-            tail.put_decimal(value);
+            let mut digits = [0u8; 20];
+            let at = decimal(&mut digits, value);
             assert_eq!(
-                std::str::from_utf8(tail.bytes()).unwrap(),
+                std::str::from_utf8(&digits[at..]).unwrap(),
                 value.to_string()
             );
             let mut out = Vec::new();

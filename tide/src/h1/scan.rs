@@ -259,10 +259,14 @@ pub(crate) fn scan<'b>(
             Err(ScanError::Version)
         };
     }
-    let minor_version = match &rest[..8] {
-        b"HTTP/1.1" => 1,
-        b"HTTP/1.0" => 0,
-        _ => return Err(ScanError::Version),
+    // One 8-byte comparison per version, not a byte-slice comparison.
+    let version = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+    let minor_version = if version == u64::from_le_bytes(*b"HTTP/1.1") {
+        1
+    } else if version == u64::from_le_bytes(*b"HTTP/1.0") {
+        0
+    } else {
+        return Err(ScanError::Version);
     };
     at += 8;
     if !crlf(buf, at, ScanError::NewLine)? {

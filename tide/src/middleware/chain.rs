@@ -1,14 +1,18 @@
 //! [`Next`]: the rest of the middleware chain and the endpoint at its end.
 
+use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use http::StatusCode;
 
 use super::Middleware;
 use crate::endpoint::Endpoint;
-use crate::panic::{CatchPanic, log_panic};
+use crate::layer_future::LayerFuture;
+use crate::panic::log_panic;
 use crate::{Error, Request, Response};
 
 /// A route's middleware, outermost first, and its endpoint; built once when the app is.
@@ -33,8 +37,9 @@ impl<State: Send + Sync + 'static> Next<State> {
     /// Error` (the panic message is logged, never sent), which every middleware further out
     /// sees like any other response.
     ///
-    /// The layer is called at once and the request moves into its (boxed) future, so the
-    /// future returned here holds only that box: a few words, whatever the request's size.
+    /// The layer is called at once and the request moves into its future, which lives in a
+    /// box the layer keeps from request to request (`layer_future.rs`), so the future
+    /// returned here holds only that box: a few words, whatever the request's size.
     pub fn run(self, request: Request<State>) -> impl Future<Output = Response> + Send {
         let Next { chain, index } = self;
         let called = catch_unwind(AssertUnwindSafe(|| match chain.middleware.get(index) {
@@ -43,24 +48,63 @@ impl<State: Send + Sync + 'static> Next<State> {
                     chain: chain.clone(),
                     index: index + 1,
                 };
-                middleware.clone().handle(request, next)
+                middleware.handle_in_layer(middleware, request, next)
             }
-            None => chain.endpoint.call(request),
+            None => chain.endpoint.call_in_layer(request),
         }));
         drop(chain);
-        async move {
-            let outcome = match called {
-                Ok(layer) => CatchPanic::new(layer).await,
-                Err(panic) => Err(panic),
-            };
-            match outcome {
-                Ok(result) => result.unwrap_or_else(Response::from),
-                Err(panic) => {
-                    log_panic(&*panic);
-                    Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
+        Run {
+            state: match called {
+                Ok(layer) => RunState::Layer(layer),
+                Err(panic) => RunState::Panicked(panic),
+            },
+        }
+    }
+}
+
+/// The future [`Next::run`] returns: the layer's future, a panic in any of its polls made
+/// a 500 (a named future rather than an `async` block: no state machine around it).
+struct Run {
+    state: RunState,
+}
+
+enum RunState {
+    Layer(LayerFuture),
+    /// The layer panicked when it was called.
+    Panicked(Box<dyn Any + Send>),
+    Done,
+}
+
+impl Future for Run {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        let outcome = match &mut this.state {
+            RunState::Layer(layer) => {
+                // A layer that panicked is never polled again (it is dropped below), so its
+                // state after the unwind cannot be observed: asserting unwind safety is sound.
+                match catch_unwind(AssertUnwindSafe(|| Pin::new(layer).poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(result)) => Ok(result),
+                    Err(panic) => Err(panic),
                 }
             }
-        }
+            RunState::Panicked(_) => match std::mem::replace(&mut this.state, RunState::Done) {
+                RunState::Panicked(panic) => Err(panic),
+                _ => unreachable!(),
+            },
+            RunState::Done => panic!("Next::run's future polled after it finished"),
+        };
+        // The layer's future is dropped (its box handed back) before the answer goes out.
+        this.state = RunState::Done;
+        Poll::Ready(match outcome {
+            Ok(result) => result.unwrap_or_else(Response::from),
+            Err(panic) => {
+                log_panic(&*panic);
+                Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
+            }
+        })
     }
 }
 

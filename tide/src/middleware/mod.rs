@@ -30,6 +30,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::endpoint::BoxFuture;
+use crate::layer_future::{LayerFuture, Spare};
 use crate::{Request, Response, Result};
 
 /// Code that runs around handlers.
@@ -62,6 +63,31 @@ pub trait Middleware<State>: Send + Sync + 'static {
         request: Request<State>,
         next: Next<State>,
     ) -> BoxFuture<'static, Result<Response>>;
+
+    /// What the chain calls (`this` is the app's `Arc` of this middleware):
+    /// [`Middleware::handle`]'s future, unless the middleware keeps a box for its futures
+    /// (an `async fn` does: no allocation per request, and no clone of the `Arc`).
+    #[doc(hidden)]
+    fn handle_in_layer(
+        &self,
+        this: &Arc<dyn Middleware<State>>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> LayerFuture
+    where
+        State: 'static,
+    {
+        LayerFuture::boxed(Arc::clone(this).handle(request, next))
+    }
+
+    /// The middleware as the app stores it.
+    #[doc(hidden)]
+    fn into_layer(self) -> Arc<dyn Middleware<State>>
+    where
+        Self: Sized,
+    {
+        Arc::new(self)
+    }
 }
 
 impl<State, F, Fut> Middleware<State> for F
@@ -76,5 +102,42 @@ where
         next: Next<State>,
     ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(self(request, next))
+    }
+
+    fn into_layer(self) -> Arc<dyn Middleware<State>> {
+        Arc::new(FnMiddleware {
+            function: self,
+            spare: Arc::new(Spare::new()),
+        })
+    }
+}
+
+/// A middleware function, stored with the spare box its futures run in.
+struct FnMiddleware<F, Fut> {
+    function: F,
+    spare: Arc<Spare<Fut>>,
+}
+
+impl<State, F, Fut> Middleware<State> for FnMiddleware<F, Fut>
+where
+    State: Send + Sync + 'static,
+    F: Fn(Request<State>, Next<State>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response>> + Send + 'static,
+{
+    fn handle(
+        self: Arc<Self>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> BoxFuture<'static, Result<Response>> {
+        Box::pin((self.function)(request, next))
+    }
+
+    fn handle_in_layer(
+        &self,
+        _this: &Arc<dyn Middleware<State>>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> LayerFuture {
+        self.spare.future((self.function)(request, next))
     }
 }

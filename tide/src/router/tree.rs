@@ -39,11 +39,28 @@ impl<T> Node<T> {
     }
 
     /// Where literal segment `text` is, or would be inserted.
+    /// The literal child `text` names, for a lookup: a node has few literal children, and
+    /// comparing lengths first rules most of them out without comparing bytes.
+    fn lookup_literal(&self, text: &str) -> Option<&Node<T>> {
+        if self.literals.len() > LINEAR_LOOKUP {
+            return self.find_literal(text).ok().map(|at| &self.literals[at].1);
+        }
+        self.literals
+            .iter()
+            .find(|(literal, _)| {
+                literal.len() == text.len() && literal.as_bytes() == text.as_bytes()
+            })
+            .map(|(_, child)| child)
+    }
+
     fn find_literal(&self, text: &str) -> Result<usize, usize> {
         self.literals
             .binary_search_by(|(literal, _)| (**literal).cmp(text))
     }
 }
+
+/// Up to this many literal children are looked up by a linear scan, more by binary search.
+const LINEAR_LOOKUP: usize = 8;
 
 /// A set of routes, each pattern mapped to a value of `T`.
 #[derive(Debug)]
@@ -157,15 +174,16 @@ fn find_segments<'t, T>(
             })
         });
     };
-    let (segment, next) = match rest.split_once('/') {
-        Some((segment, next)) => (segment, Some(next)),
+    // A byte loop: segments are short, and `/` is ASCII, so `at` is a char boundary.
+    let (segment, next) = match rest.bytes().position(|b| b == b'/') {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
         None => (rest, None),
     };
     if node.literals.is_empty() && node.param.is_none() && node.wildcard.is_none() {
         return None;
     }
-    if let Ok(at) = node.find_literal(segment)
-        && let Some(found) = find_segments(&node.literals[at].1, next, params)
+    if let Some(child) = node.lookup_literal(segment)
+        && let Some(found) = find_segments(child, next, params)
     {
         return Some(found);
     }
@@ -230,6 +248,22 @@ mod tests {
         "/files/*path",
         "/static/*",
     ];
+
+    #[test]
+    fn literal_children_are_found_by_scan_and_by_binary_search() {
+        let few = ["/a", "/bb", "/cc", "/ccc"];
+        let many = [
+            "/a", "/bb", "/cc", "/ccc", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k",
+        ];
+        for routes in [&few[..], &many[..]] {
+            for route in routes {
+                check(routes, route, Some((route, &[])));
+            }
+            check(routes, "/c", None);
+            check(routes, "/cccc", None);
+            check(routes, "/b", None);
+        }
+    }
 
     #[test]
     fn root_and_literals() {

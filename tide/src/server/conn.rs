@@ -59,11 +59,10 @@ const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What waiting for the next request head produced.
-// Returned once per request and matched at once: boxing the head would cost an allocation
-// per request to save stack space for an instant.
-#[allow(clippy::large_enum_variant)]
 enum NextHead {
-    Head(RequestHead, Bytes),
+    /// The request, built where its head was parsed (under the reader's lock, so the head
+    /// never travels through the connection's future), and what the loop needs of its head.
+    Request(Request, Exchange),
     /// The head can never be valid: answer with this status and close. The flag tells
     /// whether the request line at least began with `HEAD` (its answer has no body).
     Reject(StatusCode, &'static str, bool),
@@ -72,6 +71,16 @@ enum NextHead {
     TimedOut(bool),
     /// Close quietly: the client left, stayed idle too long, or the server shuts down.
     Close,
+}
+
+/// What the connection loop keeps of a request's head.
+#[derive(Clone, Copy)]
+struct Exchange {
+    version: Version,
+    is_head: bool,
+    keep_alive: bool,
+    /// The request has a body still to read.
+    body_open: bool,
 }
 
 /// What one wait for bytes produced.
@@ -152,17 +161,27 @@ pub(crate) async fn serve_connection<S: Service>(
         timer: None,
         shutting_down: shutdown.wait(),
         state,
+        timer_waker: None,
     };
     loop {
         // A head already in the buffer (pipelining) is taken without awaiting.
-        let next = match buffered_head(&reader, settings) {
+        let next = match buffered_head(&reader, &info, settings) {
             Ok(next) => next,
             Err(idle) => {
-                next_head(&reader, &*transport, &mut out, settings, &mut waits, idle).await?
+                next_head(
+                    &reader,
+                    &info,
+                    &*transport,
+                    &mut out,
+                    settings,
+                    &mut waits,
+                    idle,
+                )
+                .await?
             }
         };
-        let (head, raw) = match next {
-            NextHead::Head(head, raw) => (head, raw),
+        let (request, exchange) = match next {
+            NextHead::Request(request, exchange) => (request, exchange),
             NextHead::Reject(status, reason, head) => {
                 write_error(&mut out, status, reason, head);
                 return close(&*transport, &mut out, Linger::Yes).await;
@@ -179,13 +198,15 @@ pub(crate) async fn serve_connection<S: Service>(
             NextHead::Close => return close(&*transport, &mut out, Linger::No).await,
         };
 
-        let version = head.version;
-        let is_head = head.method == Method::HEAD;
-        let mut keep_alive = head.keep_alive;
-        let request = into_request(head, raw, &reader, info, settings);
+        let Exchange {
+            version,
+            is_head,
+            mut keep_alive,
+            body_open,
+        } = exchange;
         // The responses already made are lent to the body reads, which write them before
         // they wait on the client (earlier responses never wait for a later request's body).
-        let lent = !lock(&reader).body_done();
+        let lent = body_open;
         if lent {
             lock(&reader).lend_unsent(&mut out.buf);
         }
@@ -196,7 +217,8 @@ pub(crate) async fn serve_connection<S: Service>(
         // (too long to drain, malformed, or a `100 Continue` never sent). A streamed response
         // may still be reading the request body: then it is drained after the response.
         let drain_first = response.body().as_full().is_some();
-        if drain_first {
+        // A request without a body (none was opened) has nothing to take back or drain.
+        if drain_first && body_open {
             keep_alive &= match body_finished(&reader) {
                 Some(finished) => finished,
                 None => drain_body(&reader, settings).await,
@@ -258,6 +280,7 @@ pub(crate) async fn serve_connection<S: Service>(
 /// whether the buffer is empty: `idle`), first flushing pending responses.
 async fn next_head(
     reader: &SharedReader,
+    info: &ConnInfo,
     transport: &dyn Transport,
     out: &mut Out,
     settings: &Settings,
@@ -286,12 +309,19 @@ async fn next_head(
         }
         // An idle connection may wait the keep-alive timeout; once a head has started, the
         // whole head must arrive within the header timeout of its first byte.
-        let deadline = if idle {
-            *idle_deadline.get_or_insert_with(|| out.now() + settings.keep_alive_timeout)
+        // One clock reading: when this wait begins (the last response's, when fresh), and
+        // the deadline of the first wait of each kind.
+        let began = if idle && idle_deadline.is_none() {
+            out.now()
         } else {
-            *head_deadline.get_or_insert_with(|| Instant::now() + settings.header_read_timeout)
+            Instant::now()
         };
-        match wait_for_bytes(reader, deadline, idle, waits).await? {
+        let deadline = if idle {
+            *idle_deadline.get_or_insert(began + settings.keep_alive_timeout)
+        } else {
+            *head_deadline.get_or_insert(began + settings.header_read_timeout)
+        };
+        match wait_for_bytes(reader, deadline, began, idle, waits).await? {
             Wait::Bytes => {}
             Wait::Eof | Wait::Shutdown => return Ok(NextHead::Close),
             Wait::TimedOut if idle => return Ok(NextHead::Close),
@@ -299,7 +329,7 @@ async fn next_head(
                 return Ok(NextHead::TimedOut(is_head_request(lock(reader).buffered())));
             }
         }
-        idle = match buffered_head(reader, settings) {
+        idle = match buffered_head(reader, info, settings) {
             Ok(next) => return Ok(next),
             Err(idle) => idle,
         };
@@ -308,10 +338,33 @@ async fn next_head(
 
 /// The next request head if the buffer holds it (or an answer to give instead: a refusal,
 /// or closing at the end of the stream); otherwise `Err(whether the buffer is empty)`.
-fn buffered_head(reader: &SharedReader, settings: &Settings) -> Result<NextHead, bool> {
-    let mut reader = lock(reader);
+fn buffered_head(
+    shared: &SharedReader,
+    info: &ConnInfo,
+    settings: &Settings,
+) -> Result<NextHead, bool> {
+    let mut reader = lock(shared);
+    if reader.buffered().is_empty() {
+        // Between requests, the usual case: nothing to parse.
+        return if reader.is_eof() {
+            Ok(NextHead::Close)
+        } else {
+            Err(true)
+        };
+    }
     match reader.parse_head(&settings.limits) {
-        Ok(Some((head, raw))) => Ok(NextHead::Head(head, raw)),
+        Ok(Some((head, raw))) => {
+            let (version, is_head, keep_alive) =
+                (head.version, head.method == Method::HEAD, head.keep_alive);
+            let request = into_request(head, raw, &mut reader, shared, info, settings);
+            let exchange = Exchange {
+                version,
+                is_head,
+                keep_alive,
+                body_open: !reader.body_done(),
+            };
+            Ok(NextHead::Request(request, exchange))
+        }
         Err(error) => {
             let head = is_head_request(reader.buffered());
             Ok(NextHead::Reject(error.status, error.reason, head))
@@ -330,12 +383,30 @@ struct Waits {
     shutting_down: Triggered,
     /// What the accept loop sees of this connection; it may ask it to close.
     state: Arc<ConnState>,
+    /// The identity (data and vtable addresses) of the waker `timer` was last polled with,
+    /// when that poll was pending and nothing reset the timer since: it is registered with
+    /// that waker, and cannot have fired before its deadline.
+    timer_waker: Option<(usize, usize)>,
+}
+
+/// A wait whose timer is due at least this long after the wait began skips polling that
+/// timer on its first poll, when the timer is known registered with the same task's waker
+/// (see `Waits::timer_waker`): it cannot have fired yet.
+const TIMER_SKIP_MARGIN: Duration = Duration::from_secs(1);
+
+/// The identity `Waker::will_wake` compares.
+fn waker_id(waker: &std::task::Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
 }
 
 /// Reads more bytes, unless `deadline` passes or (for an idle connection) shutdown starts.
 async fn wait_for_bytes(
     reader: &SharedReader,
     deadline: Instant,
+    began: Instant,
     idle: bool,
     waits: &mut Waits,
 ) -> io::Result<Wait> {
@@ -343,8 +414,10 @@ async fn wait_for_bytes(
         && timer.deadline() > deadline
     {
         timer.reset(deadline);
+        waits.timer_waker = None;
     }
-    waits.state.begin_wait(idle);
+    waits.state.begin_wait(idle, began);
+    let mut first_poll = true;
     let waited = poll_fn(|cx| {
         match lock(reader).poll_fill(cx) {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(Wait::Eof)),
@@ -360,6 +433,17 @@ async fn wait_for_bytes(
             // quietly; mid-head, it gets 408.
             return Poll::Ready(Ok(Wait::TimedOut));
         }
+        let id = waker_id(cx.waker());
+        let first = std::mem::replace(&mut first_poll, false);
+        if first
+            && waits.timer_waker == Some(id)
+            && let Some(timer) = &waits.timer
+            && timer.deadline() > began + TIMER_SKIP_MARGIN
+        {
+            // Registered with this task's waker, and not due for a while yet.
+            return Poll::Pending;
+        }
+        waits.timer_waker = None;
         let timer = waits
             .timer
             .get_or_insert_with(|| romio::time::sleep_until(deadline));
@@ -369,6 +453,7 @@ async fn wait_for_bytes(
             }
             timer.reset(deadline);
         }
+        waits.timer_waker = Some(id);
         Poll::Pending
     })
     .await;
@@ -380,8 +465,9 @@ async fn wait_for_bytes(
 fn into_request(
     head: RequestHead,
     raw: Bytes,
-    reader: &SharedReader,
-    conn: ConnInfo,
+    reader: &mut ConnReader,
+    shared: &SharedReader,
+    conn: &ConnInfo,
     settings: &Settings,
 ) -> Request {
     let (decoder, length) = match head.body {
@@ -394,16 +480,16 @@ fn into_request(
     };
     let body = match decoder {
         Some(decoder) => {
-            let generation = lock(reader).begin_body(Some(decoder), head.expect_continue);
-            Body::incoming(reader.clone(), generation, length, settings.max_body_bytes)
+            let generation = reader.begin_body(Some(decoder), head.expect_continue);
+            Body::incoming(shared.clone(), generation, length, settings.max_body_bytes)
         }
         None => {
-            lock(reader).begin_body(None, false);
+            reader.begin_body(None, false);
             Body::empty()
         }
     };
     let head = Head::received(head.method, head.version, raw, head.target);
-    Request::new(head, body, conn, settings.max_body_bytes)
+    Request::new(head, body, *conn, settings.max_body_bytes)
 }
 
 /// What [`write_buffered`] did with a response.

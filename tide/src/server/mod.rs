@@ -151,7 +151,7 @@ async fn establish(
 ) -> Option<Arc<dyn Transport>> {
     let mut handshake = handshake;
     let mut stopping = shutdown.wait();
-    state.begin_wait(false);
+    state.begin_wait(false, std::time::Instant::now());
     let established = poll_fn(|cx| {
         if let Poll::Ready(result) = handshake.as_mut().poll(cx) {
             return Poll::Ready(Some(result));

@@ -11,7 +11,7 @@
 //! So under pressure a slow sender's deadline shrinks from its timeout to about a second.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,13 @@ pub(crate) struct ConnState {
     evicted: AtomicBool,
     /// The connection's task, while it waits.
     waker: Mutex<Option<Waker>>,
+    /// The identity (data and vtable addresses, 0 for none) of the waker in `waker`,
+    /// written under its lock: a poll with a waker of the same identity finds itself
+    /// registered without the lock. (A stored waker keeps its task alive, so no other task
+    /// can have the same identity while it is stored; `evict` sets `evicted` before it
+    /// takes the waker.)
+    stored_data: AtomicUsize,
+    stored_vtable: AtomicUsize,
 }
 
 impl Default for ConnState {
@@ -45,14 +52,16 @@ impl Default for ConnState {
             since: Mutex::new(Instant::now()),
             evicted: AtomicBool::new(false),
             waker: Mutex::new(None),
+            stored_data: AtomicUsize::new(0),
+            stored_vtable: AtomicUsize::new(0),
         }
     }
 }
 
 impl ConnState {
-    /// A wait for client bytes begins (`idle`: nothing of a request received yet).
-    pub(crate) fn begin_wait(&self, idle: bool) {
-        *self.since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    /// A wait for client bytes begins, at `now` (`idle`: nothing of a request received yet).
+    pub(crate) fn begin_wait(&self, idle: bool, now: Instant) {
+        *self.since.lock().unwrap_or_else(|p| p.into_inner()) = now;
         self.phase
             .store(if idle { IDLE } else { READING }, Ordering::Release);
     }
@@ -67,11 +76,23 @@ impl ConnState {
         if self.evicted.load(Ordering::Acquire) {
             return Poll::Ready(());
         }
-        let previous = {
+        let (data, vtable) = (
+            cx.waker().data() as usize,
+            std::ptr::from_ref(cx.waker().vtable()) as usize,
+        );
+        let registered = self.stored_data.load(Ordering::Acquire) == data
+            && self.stored_vtable.load(Ordering::Acquire) == vtable;
+        let previous = if registered {
+            None
+        } else {
             let mut waker = self.waker.lock().unwrap_or_else(|p| p.into_inner());
             match &*waker {
                 Some(w) if w.will_wake(cx.waker()) => None,
-                _ => waker.replace(cx.waker().clone()),
+                _ => {
+                    self.stored_data.store(data, Ordering::Release);
+                    self.stored_vtable.store(vtable, Ordering::Release);
+                    waker.replace(cx.waker().clone())
+                }
             }
         };
         // A replaced waker is dropped outside the lock.
@@ -95,7 +116,10 @@ impl ConnState {
     /// Asks the connection to close; returns its waker, to be woken outside every lock.
     fn evict(&self) -> Option<Waker> {
         self.evicted.store(true, Ordering::Release);
-        self.waker.lock().unwrap_or_else(|p| p.into_inner()).take()
+        let mut waker = self.waker.lock().unwrap_or_else(|p| p.into_inner());
+        self.stored_data.store(0, Ordering::Release);
+        self.stored_vtable.store(0, Ordering::Release);
+        waker.take()
     }
 }
 
@@ -109,4 +133,45 @@ pub(crate) fn evict_one<'a>(states: impl Iterator<Item = &'a ConnState>) -> Opti
         .filter(|((idle, waited), _)| *idle || *waited >= PRESSURE_MIN_WAIT)
         .max_by_key(|((idle, waited), _)| (*idle, *waited))?;
     Some(victim.1.evict())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_eviction_wakes_the_task_that_polled_last_however_often_it_polled() {
+        let state = ConnState::default();
+        state.begin_wait(true, Instant::now());
+        let first = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let first_waker = Waker::from(first.clone());
+        let second = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let second_waker = Waker::from(second.clone());
+        for waker in [&first_waker, &first_waker, &second_waker, &second_waker] {
+            assert!(
+                state
+                    .poll_evicted(&mut Context::from_waker(waker))
+                    .is_pending()
+            );
+        }
+        let evicted = evict_one(std::iter::once(&state)).expect("an idle connection is chosen");
+        evicted.expect("the waker is handed over").wake();
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert!(
+            state
+                .poll_evicted(&mut Context::from_waker(&second_waker))
+                .is_ready()
+        );
+    }
 }

@@ -25,6 +25,10 @@ use crate::{BodyError, body::BodySource};
 
 /// Bytes asked of the OS per read, and the buffer's starting size.
 const READ_CHUNK: usize = 8 * 1024;
+/// A read gets at least this much room; with less, the buffer is compacted (and zeroed to
+/// `READ_CHUNK` more). Small against `READ_CHUNK`, so that little of what is zeroed at each
+/// compaction is zeroed again at the next: the bytes zeroed per byte read stay near one.
+const MIN_READ_ROOM: usize = READ_CHUNK / 8;
 
 /// Whether the client waits for `100 Continue` before it sends the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,7 +275,7 @@ impl ConnReader {
             self.start = 0;
             self.end = 0;
         }
-        if self.buf.len() - self.end < READ_CHUNK / 2 {
+        if self.buf.len() - self.end < MIN_READ_ROOM {
             // Drop what is consumed and make room: `reserve` moves the unconsumed bytes to
             // the front of the allocation when no head split off it is still alive (a new
             // allocation otherwise), growing it only when what is unconsumed needs it.
@@ -368,7 +372,7 @@ impl ConnReader {
     fn poll_body_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, BodyReadError>> {
         let now = Instant::now();
         let started = *self.wait_started.get_or_insert_with(|| {
-            self.state.begin_wait(false);
+            self.state.begin_wait(false, now);
             now
         });
         if self.state.poll_evicted(cx).is_ready() {

@@ -46,6 +46,7 @@ impl Shutdown {
         Triggered {
             shutdown: self.clone(),
             key: None,
+            stored: None,
         }
     }
 }
@@ -54,6 +55,19 @@ impl Shutdown {
 pub(crate) struct Triggered {
     shutdown: Shutdown,
     key: Option<usize>,
+    /// The identity (data and vtable addresses) of the waker stored under `key`. Only this
+    /// future stores there and only `trigger` removes entries (after setting the flag), so
+    /// while the signal is not triggered the entry still holds that waker, which keeps its
+    /// task alive: a poll with a waker of the same identity needs no lock.
+    stored: Option<(usize, usize)>,
+}
+
+/// The identity `Waker::will_wake` compares.
+fn waker_id(waker: &Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
 }
 
 impl Triggered {
@@ -61,6 +75,17 @@ impl Triggered {
         if self.shutdown.is_triggered() {
             return Poll::Ready(());
         }
+        let id = waker_id(cx.waker());
+        if self.key.is_some() && self.stored == Some(id) {
+            // Still registered with this task's waker (see `stored`); a trigger since the
+            // check above has set the flag before draining, so it is seen below or wakes us.
+            return if self.shutdown.is_triggered() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            };
+        }
+        self.stored = Some(id);
         let mut waiters = self
             .shutdown
             .inner
@@ -102,5 +127,49 @@ impl Drop for Triggered {
                 waiters.remove(key);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiter_polled_again_by_its_task_stays_registered_and_is_woken_once() {
+        let shutdown = Shutdown::new();
+        let mut waiting = shutdown.wait();
+        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..3 {
+            assert!(waiting.poll_triggered(&mut cx).is_pending());
+        }
+        // Another task's waker replaces the first.
+        let other = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let other_waker = Waker::from(other.clone());
+        assert!(
+            waiting
+                .poll_triggered(&mut Context::from_waker(&other_waker))
+                .is_pending()
+        );
+        assert!(waiting.poll_triggered(&mut cx).is_pending());
+        shutdown.trigger();
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "the last task to poll is woken"
+        );
+        assert_eq!(other.0.load(Ordering::SeqCst), 0);
+        assert!(waiting.poll_triggered(&mut cx).is_ready());
     }
 }
