@@ -277,7 +277,18 @@ impl ResponseFields {
     }
 
     /// What the engine needs to know of the fields.
+    #[inline]
     pub(crate) fn facts(&self) -> FieldFacts {
+        match self {
+            // The usual response: no field the engine cares about was set.
+            ResponseFields::Lines(Lines { special: false, .. }) => FieldFacts::default(),
+            _ => self.scan_facts(),
+        }
+    }
+
+    /// [`facts`](Self::facts) for fields that may hold `Date` or `Connection`.
+    #[inline(never)]
+    fn scan_facts(&self) -> FieldFacts {
         let mut facts = FieldFacts::default();
         let mut note = |name: &[u8], value: &[u8]| {
             if is_named(name, b"date") {
@@ -287,7 +298,6 @@ impl ResponseFields {
             }
         };
         match self {
-            ResponseFields::Lines(Lines { special: false, .. }) => {}
             ResponseFields::Lines(Lines { lines, .. }) => {
                 Fields::lines(lines).for_each(|(name, value)| note(name, value));
             }
