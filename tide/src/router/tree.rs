@@ -66,6 +66,13 @@ const LINEAR_LOOKUP: usize = 8;
 #[derive(Debug)]
 pub(crate) struct Tree<T> {
     root: Node<T>,
+    /// The routes made of literal segments only (`/`, `/users/me`), by their whole path
+    /// (without the leading `/`), sorted, each with the literal child indices that lead to it
+    /// from the root: such a path is matched by comparing it whole, not segment by segment.
+    /// Built by [`Tree::map`] (the routes are final then; an insertion would move indices),
+    /// empty before. The tree walk would find the same route: it tries literals first at
+    /// every segment, so a route all of literals that spells the path wins.
+    exact: Vec<(Box<str>, Box<[u32]>)>,
 }
 
 /// A successful match: the route's value and the captured parameters.
@@ -79,6 +86,7 @@ impl<T> Default for Tree<T> {
     fn default() -> Tree<T> {
         Tree {
             root: Node::default(),
+            exact: Vec::new(),
         }
     }
 }
@@ -124,6 +132,12 @@ impl<T> Tree<T> {
     /// wildcard at each segment, backtracking when a branch fails deeper down.
     pub(crate) fn find(&self, path: &str) -> Option<Match<'_, T>> {
         let path = path.strip_prefix('/').unwrap_or(path);
+        if let Some(value) = self.find_exact(path) {
+            return Some(Match {
+                value,
+                params: Params::default(),
+            });
+        }
         let mut params = Params::default();
         // "/" is the root itself; any other path starts with its first segment.
         let rest = (!path.is_empty()).then_some(path);
@@ -151,9 +165,58 @@ impl<T> Tree<T> {
                 value: node.value.as_ref().map(&mut *f),
             }
         }
-        Tree {
-            root: walk(&self.root, &mut f),
+        let root = walk(&self.root, &mut f);
+        let mut exact = Vec::new();
+        collect_exact(&root, &mut String::new(), &mut Vec::new(), &mut exact);
+        exact.sort_by(|(a, _), (b, _)| a.cmp(b));
+        Tree { root, exact }
+    }
+
+    /// The route all of literal segments that spells `path` (without its leading `/`).
+    fn find_exact(&self, path: &str) -> Option<&T> {
+        let at = if self.exact.len() > LINEAR_LOOKUP {
+            self.exact
+                .binary_search_by(|(key, _)| (**key).cmp(path))
+                .ok()?
+        } else {
+            self.exact
+                .iter()
+                .position(|(key, _)| key.len() == path.len() && key.as_bytes() == path.as_bytes())?
+        };
+        let mut node = &self.root;
+        for &child in &self.exact[at].1 {
+            node = &node.literals[child as usize].1;
         }
+        node.value.as_ref()
+    }
+}
+
+/// Files under `path` every route below `node` made of literal segments only, with the
+/// child indices leading to it (`trail`).
+fn collect_exact<T>(
+    node: &Node<T>,
+    path: &mut String,
+    trail: &mut Vec<u32>,
+    exact: &mut Vec<(Box<str>, Box<[u32]>)>,
+) {
+    // A chain of one empty literal (`//`) spells the empty path, which the walk matches to
+    // the root alone: it is left to the walk.
+    if node.value.is_some() && (trail.is_empty() || !path.is_empty()) {
+        exact.push((path.as_str().into(), trail.as_slice().into()));
+    }
+    for (at, (text, child)) in node.literals.iter().enumerate() {
+        let Ok(at) = u32::try_from(at) else {
+            return;
+        };
+        let len = path.len();
+        if !trail.is_empty() {
+            path.push('/');
+        }
+        path.push_str(text);
+        trail.push(at);
+        collect_exact(child, path, trail, exact);
+        trail.pop();
+        path.truncate(len);
     }
 }
 
@@ -221,7 +284,21 @@ mod tests {
         let mut orders = vec![routes.to_vec()];
         orders.push(routes.iter().rev().copied().collect());
         for order in orders {
-            let tree = tree(&order);
+            let built = tree(&order);
+            // `map` builds the table of routes all of literals: both forms must agree.
+            for tree in [built.map(String::clone), built] {
+                check_one(&tree, &order, path, expected);
+            }
+        }
+    }
+
+    fn check_one(
+        tree: &Tree<String>,
+        order: &[&str],
+        path: &str,
+        expected: Option<(&str, &[(&str, &str)])>,
+    ) {
+        {
             let found = tree.find(path);
             match (found, expected) {
                 (None, None) => {}
@@ -263,6 +340,18 @@ mod tests {
             check(routes, "/cccc", None);
             check(routes, "/b", None);
         }
+    }
+
+    #[test]
+    fn empty_segments_and_deep_literal_routes_match_as_in_the_walk() {
+        let routes = ["/", "//", "/a//b", "/a/", "/a/b/c", "/a/:x/c", "/x/y"];
+        for route in routes.iter().filter(|route| !route.contains(':')) {
+            check(&routes, route, Some((route, &[])));
+        }
+        check(&routes, "/a/z/c", Some(("/a/:x/c", &[("x", "z")])));
+        check(&routes, "/a/b", None);
+        check(&routes, "/x", None);
+        check(&routes, "/x/y/", None);
     }
 
     #[test]
