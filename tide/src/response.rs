@@ -15,6 +15,10 @@ use crate::recycle::{Recycle, Recycled, Spares};
 use crate::upgrade::OnUpgrade;
 use crate::{Body, Error};
 
+/// The mark [`Response::end_stream_at_shutdown`] leaves, for the engine.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EndsAtShutdown;
+
 /// An HTTP response: status, headers and body.
 ///
 /// A handler may return anything that is `Into<Response>`: a `&'static str` or `String`
@@ -258,6 +262,29 @@ impl Response {
     /// Attaches a typed value.
     pub fn insert_ext<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
         self.parts.extensions.insert(value);
+    }
+
+    /// Lets the server end this response's streamed body early, cleanly, when it shuts
+    /// down: for a stream a client can pick up again on another connection (an event
+    /// stream, a log tail, a long poll). When the graceful shutdown begins while the stream
+    /// waits for its next chunk, the body ends there (with its last chunk, so the client
+    /// sees a complete response), the stream is dropped and the connection closed, instead
+    /// of the stream holding the shutdown up until
+    /// [`Settings::shutdown_timeout`](crate::server::Settings::shutdown_timeout) cuts it off.
+    /// A chunk being produced is waited for; a body in memory, or one that announced its
+    /// length, is never cut short. [`sse::Sse`](crate::sse::Sse) responses do this.
+    ///
+    /// ```
+    /// use futures::stream;
+    /// use tide::{Body, Response, StatusCode};
+    ///
+    /// let lines = stream::pending::<std::io::Result<bytes::Bytes>>();
+    /// let mut response = Response::new(StatusCode::OK);
+    /// response.set_body(Body::from_stream(lines));
+    /// response.end_stream_at_shutdown();
+    /// ```
+    pub fn end_stream_at_shutdown(&mut self) {
+        self.parts.extensions.insert(EndsAtShutdown);
     }
 
     /// The fields, for the engine to write.

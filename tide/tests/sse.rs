@@ -333,3 +333,44 @@ fn each_event_moves_the_keep_alive_on() {
         started.elapsed()
     );
 }
+
+#[test]
+fn at_shutdown_a_waiting_event_stream_ends_cleanly_and_serve_returns() {
+    let (gone_tx, gone_rx) = mpsc::channel();
+    let gone_tx = Mutex::new(gone_tx);
+    let mut app = tide::new();
+    app.at("/events").get(move |_| {
+        let gone_tx = gone_tx.lock().unwrap().clone();
+        async move {
+            let (sender, response) = sse::channel();
+            drop(juliex::spawn(async move {
+                let first = Event::new().data("first");
+                if sender.send(first).await.is_ok() {
+                    // Then nothing more: the stream waits until the client or the server goes.
+                    sender.closed().await;
+                }
+                let _ = gone_tx.send(());
+            }));
+            Ok(response)
+        }
+    });
+    // Far longer than the test may take: only a clean end at shutdown lets serve return.
+    let settings = Settings::default().shutdown_timeout(Duration::from_secs(60));
+    let server = TestServer::start(settings, app.into_service());
+    let mut client = server.connect();
+    client.send(get("/events"));
+    let stream = client.stream();
+    let mut seen = Vec::new();
+    read_until(stream, &mut seen, "data: first\n\n");
+    let shutdown = server.shutdown_handle();
+    shutdown.shutdown();
+    // The response ends with its last chunk, then the connection closes.
+    read_until(stream, &mut seen, "\r\n0\r\n\r\n");
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+    gone_rx
+        .recv_timeout(PROMPTLY)
+        .expect("the producer learnt that the stream ended");
+    server.join().unwrap();
+}

@@ -37,6 +37,7 @@ use crate::h1::response_head::{
 };
 use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
+use crate::response::EndsAtShutdown;
 use crate::settings::Settings;
 use crate::upgrade::Upgraded;
 use crate::{Body, Request, Response};
@@ -238,6 +239,7 @@ pub(crate) async fn serve_connection<S: Service>(
                 let watch = Watch {
                     reader: &reader,
                     settings,
+                    shutdown,
                 };
                 write_rest(&*transport, &mut out, rest, watch).await?
             }
@@ -507,6 +509,9 @@ struct Rest {
     body: Body,
     framing: ResponseFraming,
     keep_alive: bool,
+    /// The body may be ended early, cleanly, when the server shuts down
+    /// ([`EndsAtShutdown`]): an event stream, which a client resumes on another connection.
+    ends_at_shutdown: bool,
 }
 
 /// Writes `response`'s head into `out`, and its body when it is in memory and small; what
@@ -565,10 +570,16 @@ fn write_buffered(
         }
         return Written::Whole(keep_alive);
     }
+    // Looked up only here: a response in memory never pays for it.
+    let ends_at_shutdown = matches!(
+        framing,
+        ResponseFraming::Chunked | ResponseFraming::UntilClose
+    ) && response.ext::<EndsAtShutdown>().is_some();
     Written::Rest(Rest {
         body,
         framing,
         keep_alive,
+        ends_at_shutdown,
     })
 }
 
@@ -584,6 +595,7 @@ async fn write_rest(
         mut body,
         framing,
         keep_alive,
+        ends_at_shutdown,
     } = rest;
     if let Some(bytes) = body.as_full() {
         write_all_vectored(transport, &out.buf, bytes, &mut out.deadline).await?;
@@ -596,6 +608,7 @@ async fn write_rest(
     }
 
     let mut written = 0u64;
+    let mut ended_at_shutdown = false;
     loop {
         // A chunk that is ready joins the batch; when the stream has nothing ready, what is
         // batched leaves at once, so each piece reaches the client when it is produced (a
@@ -609,15 +622,28 @@ async fn write_rest(
                 }
                 // While the stream waits, the client is watched: one that went away ends
                 // the response now (the stream is dropped with the connection's future
-                // returning), not at a write that may never come.
+                // returning), not at a write that may never come. A body that may end at
+                // shutdown also watches the server.
+                let mut stopping = ends_at_shutdown.then(|| watch.shutdown.wait());
                 let waited = poll_fn(|cx| match body.poll_chunk(cx) {
-                    Poll::Ready(next) => Poll::Ready(Some(next)),
-                    Poll::Pending => watch.poll_client_gone(cx).map(|()| None),
+                    Poll::Ready(next) => Poll::Ready(Waited::Chunk(next)),
+                    Poll::Pending => {
+                        if let Some(stopping) = &mut stopping
+                            && stopping.poll_triggered(cx).is_ready()
+                        {
+                            return Poll::Ready(Waited::Shutdown);
+                        }
+                        watch.poll_client_gone(cx).map(|()| Waited::ClientGone)
+                    }
                 })
                 .await;
                 match waited {
-                    Some(next) => next,
-                    None => return Ok(false),
+                    Waited::Chunk(next) => next,
+                    Waited::ClientGone => return Ok(false),
+                    Waited::Shutdown => {
+                        ended_at_shutdown = true;
+                        None
+                    }
                 }
             }
         };
@@ -642,7 +668,16 @@ async fn write_rest(
         ResponseFraming::Length(length) if written != length => return Ok(false),
         _ => {}
     }
-    Ok(keep_alive)
+    Ok(keep_alive && !ended_at_shutdown)
+}
+
+/// What a streamed response's wait for its next chunk ended with.
+enum Waited {
+    Chunk(Option<Result<Bytes, crate::BodyError>>),
+    /// The client went away.
+    ClientGone,
+    /// The server began shutting down, and the body may end there.
+    Shutdown,
 }
 
 /// Writes a `101 Switching Protocols` and runs its continuation in this task with the
@@ -702,6 +737,7 @@ async fn switch_protocols(
 struct Watch<'a> {
     reader: &'a SharedReader,
     settings: &'a Settings,
+    shutdown: &'a Shutdown,
 }
 
 impl Watch<'_> {

@@ -15,7 +15,10 @@
 //! A client that goes away is noticed while the stream waits (the connection reads the
 //! end of the client's stream; see
 //! [`Settings::half_close`](crate::server::Settings::half_close)) and when a write fails
-//! (the keep-alive comment is such a write): the stream is then dropped.
+//! (the keep-alive comment is such a write): the stream is then dropped. When the server
+//! shuts down, an `Sse` response waiting for its next event ends there, cleanly (see
+//! [`Response::end_stream_at_shutdown`](crate::Response::end_stream_at_shutdown)), instead
+//! of holding the graceful shutdown up until its timeout.
 //!
 //! # Examples
 //!
@@ -133,6 +136,9 @@ where
         response.set_content_type("text/event-stream");
         response.insert_header("cache-control", "no-cache");
         response.set_body(Body::from_stream(body));
+        // A browser's EventSource reconnects by itself (with `Last-Event-ID`): at shutdown
+        // the stream ends cleanly instead of holding the server up.
+        response.end_stream_at_shutdown();
         response
     }
 }
