@@ -5,18 +5,10 @@
 //! `--test blocked_worker` filter cargo does not rebuild examples, so build it first
 //! (`cargo build -p examples --example blocked_worker`) when running this file alone.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod process;
 
-/// `cargo test` builds the examples beside the test binaries: `target/<profile>/examples`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("tests run from target/<profile>/deps");
-    profile_dir.join("examples").join(name)
-}
+use process::example;
+use std::process::Command;
 
 #[test]
 fn the_report_names_the_spawn_line_and_the_example_exits_0() {

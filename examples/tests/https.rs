@@ -6,63 +6,18 @@
 //! `--test https` filter cargo does not rebuild examples, so build it first
 //! (`cargo build -p examples --example https`) when running this file alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod process;
+
+use process::Running;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tide::tls::rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tide::tls::rustls::{self, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-
-/// `cargo test` builds the examples beside the test binaries: `target/<profile>/examples`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("tests run from target/<profile>/deps");
-    profile_dir.join("examples").join(name)
-}
-
-/// The example, running; killed on drop.
-struct Running {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(example("https"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run the example (built by `cargo test -p examples`)");
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Running { child, stdout }
-    }
-
-    /// The next line it prints that starts with `prefix`, without the prefix.
-    fn printed(&mut self, prefix: &str) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.stdout.read_line(&mut line).unwrap();
-            assert!(n > 0, "the example ended before printing {prefix:?}");
-            if let Some(rest) = line.trim_end().strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `GET /` over TLS to `addr` as `name`, trusting only the certificate in `cert_file`.
 fn https_get(addr: SocketAddr, name: &str, cert_file: &Path) -> String {
@@ -90,7 +45,7 @@ fn https_get(addr: SocketAddr, name: &str, cert_file: &Path) -> String {
 
 #[test]
 fn the_example_serves_hello_world_over_tls_with_its_self_signed_certificate() {
-    let mut running = Running::start(&["127.0.0.1:0"]);
+    let mut running = Running::start("https", &["127.0.0.1:0"]);
     let cert_file = PathBuf::from(running.printed("self-signed certificate: "));
     let addr: SocketAddr = running.printed("listening on https://").parse().unwrap();
     for name in ["localhost", "127.0.0.1"] {
@@ -121,11 +76,14 @@ fn the_example_uses_the_certificate_and_key_files_it_is_given() {
     let key_file = dir.join("given-key.pem");
     std::fs::write(&cert_file, certified.cert.pem()).unwrap();
     std::fs::write(&key_file, certified.signing_key.serialize_pem()).unwrap();
-    let mut running = Running::start(&[
-        "127.0.0.1:0",
-        cert_file.to_str().unwrap(),
-        key_file.to_str().unwrap(),
-    ]);
+    let mut running = Running::start(
+        "https",
+        &[
+            "127.0.0.1:0",
+            cert_file.to_str().unwrap(),
+            key_file.to_str().unwrap(),
+        ],
+    );
     let addr: SocketAddr = running.printed("listening on https://").parse().unwrap();
     let reply = https_get(addr, "localhost", &cert_file);
     assert!(reply.ends_with("\r\n\r\nHello, world!"), "{reply}");

@@ -5,48 +5,17 @@
 //! `--test sse` filter cargo does not rebuild examples, so build it first
 //! (`cargo build -p examples --example sse`) when running this file alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod process;
+
+use process::Running;
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `cargo test` builds the examples beside the test binaries: `target/<profile>/examples`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("tests run from target/<profile>/deps");
-    profile_dir.join("examples").join(name)
-}
-
-/// The example's process, killed when the test ends (passed or not).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the example on a port the OS picks; returns it and the address it printed.
+/// The example on a port the OS picks, and the address it printed.
 fn start() -> (Running, String) {
-    let mut child = Command::new(example("sse"))
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the example (built by `cargo test -p examples`)");
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("the example printed {line:?}"))
-        .to_owned();
+    let mut running = Running::start("sse", &["127.0.0.1:0"]);
+    let addr = running.printed("listening on http://");
     (running, addr)
 }
 

@@ -5,10 +5,12 @@
 //! `--test ws_echo` filter cargo does not rebuild examples, so build it first
 //! (`cargo build -p examples --example ws_echo`) when running this file alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod process;
+
+use process::Running;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use async_tungstenite::WebSocketStream;
@@ -17,48 +19,11 @@ use futures::StreamExt;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `cargo test` builds the examples beside the test binaries: `target/<profile>/examples`.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("tests run from target/<profile>/deps");
-    profile_dir.join("examples").join(name)
-}
-
-/// The example, started on a port the OS picks, and the address it printed.
-struct Running {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Running {
-    fn start() -> Running {
-        let mut child = Command::new(example("ws_echo"))
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run the example (built by `cargo test -p examples`)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("printed {line:?}"))
-            .parse()
-            .unwrap();
-        Running { child, addr }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The example on a port the OS picks, and the address it printed.
+fn start() -> (Running, SocketAddr) {
+    let mut running = Running::start("ws_echo", &["127.0.0.1:0"]);
+    let addr = running.printed("listening on http://").parse().unwrap();
+    (running, addr)
 }
 
 type Client = WebSocketStream<romio::TcpStream>;
@@ -81,8 +46,7 @@ async fn next(client: &mut Client) -> Message {
 
 #[test]
 fn the_page_the_echo_the_chat_room_and_a_graceful_stop() {
-    let mut running = Running::start();
-    let addr = running.addr;
+    let (mut running, addr) = start();
 
     let mut page = TcpStream::connect(addr).unwrap();
     page.set_read_timeout(Some(TIMEOUT)).unwrap();
