@@ -152,10 +152,7 @@ impl<State> Request<State> {
         if parts.params.is_empty() && !parts.params.has_raw_rest() {
             parts.params = params;
         } else {
-            for (name, value) in params.iter() {
-                parts.params.push(name, value);
-            }
-            parts.params.raw_rest_from(&params);
+            parts.params.append(&params);
         }
         Request { parts, state }
     }

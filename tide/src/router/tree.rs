@@ -1,5 +1,7 @@
 //! [`Tree`]: routes stored as a tree of segments, matched with backtracking.
 
+use std::sync::Arc;
+
 use super::params::Params;
 use super::pattern::{Pattern, Segment};
 
@@ -9,8 +11,8 @@ struct Node<T> {
     /// The literal segments below this node, sorted by text: found by binary search, which
     /// for the few children a node has costs a comparison or two and no hashing.
     literals: Vec<(Box<str>, Node<T>)>,
-    param: Option<(String, Box<Node<T>>)>,
-    wildcard: Option<(String, T)>,
+    param: Option<(Arc<str>, Box<Node<T>>)>,
+    wildcard: Option<(Arc<str>, T)>,
     value: Option<T>,
 }
 
@@ -107,18 +109,19 @@ impl<T> Tree<T> {
                 Segment::Param(name) => {
                     let (existing, child) = node
                         .param
-                        .get_or_insert_with(|| (name.clone(), Box::default()));
+                        .get_or_insert_with(|| (name.as_str().into(), Box::default()));
                     assert!(
-                        existing == name,
+                        **existing == **name,
                         "conflicting parameter names :{existing} and :{name} at the same place; use one name"
                     );
                     node = child;
                 }
                 Segment::Wildcard(name) => {
-                    let (existing, value) =
-                        node.wildcard.get_or_insert_with(|| (name.clone(), make()));
+                    let (existing, value) = node
+                        .wildcard
+                        .get_or_insert_with(|| (name.as_str().into(), make()));
                     assert!(
-                        existing == name,
+                        **existing == **name,
                         "conflicting wildcard names *{existing} and *{name} at the same place; use one name"
                     );
                     return value;
