@@ -149,7 +149,11 @@ impl<State> Request<State> {
     /// those it had (an app nested in another adds its own to the outer app's).
     pub(crate) fn with_state<Other>(self, state: Other, params: Params) -> Request<Other> {
         let mut parts = self.parts;
-        if parts.params.is_empty() && !parts.params.has_raw_rest() {
+        if params.is_empty() && !params.has_raw_rest() {
+            // The usual route, all literals: nothing to move. A raw rest from an outer app's
+            // wildcard is not this match's.
+            parts.params.forget_raw_rest();
+        } else if parts.params.is_empty() && !parts.params.has_raw_rest() {
             parts.params = params;
         } else {
             parts.params.append(&params);

@@ -75,6 +75,11 @@ impl Params {
         self.raw_rest = Some(self.store(raw));
     }
 
+    /// Drops the raw rest (a later match had no wildcard); its text stays until a clear.
+    pub(crate) fn forget_raw_rest(&mut self) {
+        self.raw_rest = None;
+    }
+
     pub(crate) fn has_raw_rest(&self) -> bool {
         self.raw_rest.is_some()
     }
