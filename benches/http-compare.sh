@@ -66,13 +66,6 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
         --target-dir "$PEERS_TARGET"
 fi
 
-server_bin() {
-    case $1 in
-        tide) echo "$TIDE_BIN" ;;
-        hyper | axum | actix | may) echo "$PEERS_TARGET/release/$1-server" ;;
-        *) die "unknown server $1 (known: tide hyper actix axum may)" ;;
-    esac
-}
 for server in $SERVERS; do
     [ -x "$(server_bin "$server")" ] || die "$(server_bin "$server") is not built"
 done

@@ -41,3 +41,13 @@ check_tools() {
         command -v "$tool" > /dev/null || die "$tool is missing"
     done
 }
+
+# The binary of server $1: tide's tfb example ($TIDE_BIN) or a peer built in
+# benches/http-peers ($PEERS_TARGET); both variables are set by the calling script.
+server_bin() {
+    case $1 in
+        tide) echo "$TIDE_BIN" ;;
+        hyper | axum | actix | may) echo "$PEERS_TARGET/release/$1-server" ;;
+        *) die "unknown server $1 (known: tide hyper axum actix may)" ;;
+    esac
+}
