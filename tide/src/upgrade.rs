@@ -276,7 +276,7 @@ impl AsyncWrite for Upgraded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.transport.poll_write_vectored(cx, &[IoSlice::new(buf)])
+        self.transport.poll_write(cx, buf)
     }
 
     fn poll_write_vectored(

@@ -240,8 +240,10 @@ impl ConnReader {
     /// Writes the lent responses; `Ready(Ok)` once none is left.
     fn poll_write_unsent(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.unsent_from < self.unsent.len() {
-            let slice = [io::IoSlice::new(&self.unsent[self.unsent_from..])];
-            match self.transport.poll_write_vectored(cx, &slice) {
+            match self
+                .transport
+                .poll_write(cx, &self.unsent[self.unsent_from..])
+            {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     self.unsent_from += n;
@@ -418,8 +420,7 @@ impl ConnReader {
             Continue::Sending(written) => written,
         };
         while written < CONTINUE.len() {
-            let slice = [io::IoSlice::new(&CONTINUE[written..])];
-            match self.transport.poll_write_vectored(cx, &slice) {
+            match self.transport.poll_write(cx, &CONTINUE[written..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     written += n;
