@@ -134,10 +134,12 @@ impl ScheduledIo {
             }
         }
         let mut waiters = lock(&self.waiters);
-        if flags & READ_MASK != 0 {
+        // A stream's events usually report both directions (a socket with data to read is
+        // also writable) while a task waits in one: the other's list is empty.
+        if flags & READ_MASK != 0 && !waiters.readers.is_empty() {
             waiters.readers.take_all(wake);
         }
-        if flags & WRITE_MASK != 0 {
+        if flags & WRITE_MASK != 0 && !waiters.writers.is_empty() {
             waiters.writers.take_all(wake);
         }
     }
@@ -154,28 +156,26 @@ impl ScheduledIo {
             return Poll::Ready(event);
         }
         let waker = cx.waker();
-        // A waker is cloned only outside the lock (a clone may run any code), and only if
-        // the slot does not already hold one for this task: lock, look, maybe clone and
-        // lock again.
-        let mut fresh: Option<Waker> = None;
-        let (ready, replaced) = loop {
+        // A waker is cloned only outside the lock (a clone may run any code). It is cloned
+        // before looking: an event takes the stored wakers out, so a task that waits again
+        // after being woken (the usual wait) finds its slot empty and needs the clone; one
+        // that polls again without an event in between drops the spare clone instead of
+        // taking the lock twice.
+        let fresh = waker.clone();
+        let (ready, unused) = {
             let mut waiters = lock(&self.waiters);
             let list = waiters.of(direction);
-            let replaced = if list.holds(&slot, waker) {
-                None
-            } else if let Some(fresh) = fresh.take() {
-                list.store(slot.reborrow(), fresh)
+            let unused = if list.holds(&slot, waker) {
+                Some(fresh)
             } else {
-                drop(waiters);
-                fresh = Some(waker.clone());
-                continue;
+                list.store(slot.reborrow(), fresh)
             };
             // The reactor sets readiness before it takes the waiters' lock: checking again
             // while holding the lock closes the window between the first check and storing
             // the waker.
-            break (self.ready(direction), replaced);
+            (self.ready(direction), unused)
         };
-        drop(replaced);
+        drop(unused);
         match ready {
             Some(event) => Poll::Ready(event),
             None => Poll::Pending,

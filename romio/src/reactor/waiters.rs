@@ -112,6 +112,12 @@ impl WaitList {
         Some(self.keyed.remove(key.index).waker)
     }
 
+    /// Whether no waker is stored.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.poller.is_none() && self.keyed.is_empty()
+    }
+
     /// Moves every waker into `wake`: the direction's event happened.
     pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
         wake.extend(self.poller.take());
