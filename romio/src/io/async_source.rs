@@ -253,6 +253,24 @@ impl<T: mio::event::Source> Async<T> {
             })
     }
 
+    /// [`poll_read_into`](Async::poll_read_into) for a stream socket, with a bare `recv(2)`
+    /// (see `stream_syscalls`).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn poll_recv_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>
+    where
+        T: std::os::fd::AsRawFd,
+    {
+        let fd = self.get_ref().as_raw_fd();
+        self.registration
+            .poll_transfer(cx, Direction::Read, buf.len(), || {
+                super::stream_syscalls::recv(fd, buf)
+            })
+    }
+
     /// Vectored read; a short read marks the source drained.
     pub(crate) fn poll_read_vectored_into(
         &self,
@@ -285,6 +303,20 @@ impl<T: mio::event::Source> Async<T> {
             .poll_transfer(cx, Direction::Write, buf.len(), || {
                 let mut source = source;
                 source.write(buf)
+            })
+    }
+
+    /// [`poll_write_from`](Async::poll_write_from) for a stream socket, with a bare `send(2)`
+    /// (see `stream_syscalls`).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn poll_send_from(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        T: std::os::fd::AsRawFd,
+    {
+        let fd = self.get_ref().as_raw_fd();
+        self.registration
+            .poll_transfer(cx, Direction::Write, buf.len(), || {
+                super::stream_syscalls::send(fd, buf)
             })
     }
 

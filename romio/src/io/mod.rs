@@ -4,6 +4,8 @@
 mod async_source;
 #[cfg(unix)]
 mod fd_source;
+#[cfg(target_os = "linux")]
+pub(crate) mod stream_syscalls;
 
 pub use async_source::Async;
 #[cfg(unix)]

@@ -161,7 +161,10 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_into(cx, buf)
+        #[cfg(target_os = "linux")]
+        return self.io.poll_recv_into(cx, buf);
+        #[cfg(not(target_os = "linux"))]
+        return self.io.poll_read_into(cx, buf);
     }
 
     pub(super) fn poll_read_vectored_shared(
@@ -177,7 +180,10 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_from(cx, buf)
+        #[cfg(target_os = "linux")]
+        return self.io.poll_send_from(cx, buf);
+        #[cfg(not(target_os = "linux"))]
+        return self.io.poll_write_from(cx, buf);
     }
 
     pub(super) fn poll_write_vectored_shared(
