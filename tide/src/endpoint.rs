@@ -23,7 +23,7 @@ pub trait Endpoint<State>: Send + Sync + 'static {
     /// What the chain calls: [`Endpoint::call`]'s future, unless the endpoint keeps a box
     /// for its futures (an `async fn` does: no allocation per request).
     #[doc(hidden)]
-    fn call_in_layer(&self, request: Request<State>) -> LayerFuture {
+    fn call_in_layer(&self, request: Request<State>) -> LayerFuture<'_> {
         LayerFuture::boxed(self.call(request))
     }
 
@@ -52,7 +52,7 @@ where
     fn into_layer(self) -> Arc<dyn Endpoint<State>> {
         Arc::new(FnEndpoint {
             function: self,
-            spare: Arc::new(Spare::new()),
+            spare: Spare::new(),
         })
     }
 }
@@ -61,7 +61,7 @@ where
 /// answers a [`Response`]).
 struct FnEndpoint<F, Fut> {
     function: F,
-    spare: Arc<Spare<Fut>>,
+    spare: Spare<Fut>,
 }
 
 impl<State, F, Fut, R> Endpoint<State> for FnEndpoint<F, Fut>
@@ -76,7 +76,7 @@ where
         Box::pin(async move { future.await.map(Into::into) })
     }
 
-    fn call_in_layer(&self, request: Request<State>) -> LayerFuture {
-        self.spare.future((self.function)(request))
+    fn call_in_layer(&self, request: Request<State>) -> LayerFuture<'_> {
+        self.spare.future(|| (self.function)(request))
     }
 }

@@ -68,12 +68,12 @@ pub trait Middleware<State>: Send + Sync + 'static {
     /// [`Middleware::handle`]'s future, unless the middleware keeps a box for its futures
     /// (an `async fn` does: no allocation per request, and no clone of the `Arc`).
     #[doc(hidden)]
-    fn handle_in_layer(
-        &self,
-        this: &Arc<dyn Middleware<State>>,
+    fn handle_in_layer<'a>(
+        &'a self,
+        this: &'a Arc<dyn Middleware<State>>,
         request: Request<State>,
         next: Next<State>,
-    ) -> LayerFuture
+    ) -> LayerFuture<'a>
     where
         State: 'static,
     {
@@ -107,7 +107,7 @@ where
     fn into_layer(self) -> Arc<dyn Middleware<State>> {
         Arc::new(FnMiddleware {
             function: self,
-            spare: Arc::new(Spare::new()),
+            spare: Spare::new(),
         })
     }
 }
@@ -115,7 +115,7 @@ where
 /// A middleware function, stored with the spare box its futures run in.
 struct FnMiddleware<F, Fut> {
     function: F,
-    spare: Arc<Spare<Fut>>,
+    spare: Spare<Fut>,
 }
 
 impl<State, F, Fut> Middleware<State> for FnMiddleware<F, Fut>
@@ -132,12 +132,12 @@ where
         Box::pin((self.function)(request, next))
     }
 
-    fn handle_in_layer(
-        &self,
-        _this: &Arc<dyn Middleware<State>>,
+    fn handle_in_layer<'a>(
+        &'a self,
+        _this: &'a Arc<dyn Middleware<State>>,
         request: Request<State>,
         next: Next<State>,
-    ) -> LayerFuture {
-        self.spare.future((self.function)(request, next))
+    ) -> LayerFuture<'a> {
+        self.spare.future(|| (self.function)(request, next))
     }
 }
