@@ -85,24 +85,35 @@ impl LayerFuture<'_> {
 impl Future for LayerFuture<'_> {
     type Output = Response;
 
+    /// Inlined into the layer further out: for a stored future this is a branch and a call
+    /// through the box's vtable, with no frame of its own.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         match &mut self.get_mut().inner {
             Inner::Stored(slot) => slot.poll(cx),
-            Inner::Boxed(future) => {
-                // A future that panicked is never polled again (it is dropped with this
-                // one), so its state after the unwind cannot be observed: asserting unwind
-                // safety is sound.
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(answer)) => Poll::Ready(answer.unwrap_or_else(Response::from)),
-                    Err(panic) => Poll::Ready(panic_response(&*panic)),
-                }
-            }
+            Inner::Boxed(future) => poll_boxed(future, cx),
         }
     }
 }
 
+/// Polls a hand-written layer's future, its error or panic made a response (out of line,
+/// so that the stored path needs no frame for it).
+#[inline(never)]
+fn poll_boxed(
+    future: &mut BoxFuture<'static, Result<Response>>,
+    cx: &mut Context<'_>,
+) -> Poll<Response> {
+    // A future that panicked is never polled again (it is dropped with its `LayerFuture`),
+    // so its state after the unwind cannot be observed: asserting unwind safety is sound.
+    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(answer)) => Poll::Ready(answer.unwrap_or_else(Response::from)),
+        Err(panic) => Poll::Ready(panic_response(&*panic)),
+    }
+}
+
 impl Drop for LayerFuture<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Inner::Stored(slot) = &mut self.inner {
             // SAFETY: `slot` is taken out here, once, and never used again.

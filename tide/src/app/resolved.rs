@@ -131,6 +131,8 @@ pub(crate) struct Answer<'a> {
 impl Future for Answer<'_> {
     type Output = Response;
 
+    /// Inlined into the connection's future, which polls it.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.get_mut();
         let mut response = ready!(Pin::new(&mut this.future).poll(cx));
