@@ -73,10 +73,11 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
         }
     }
 
-    /// Routes `path` and `method` to a chain and the parameters the path captured.
-    fn route(&self, path: &str, method: &Method) -> (&Arc<Chain<State>>, Params) {
+    /// Routes `path` and `method` to a chain and the parameters the path captured (`None`
+    /// when it captured none: a route all of literals, or no route).
+    fn route(&self, path: &str, method: &Method) -> (&Arc<Chain<State>>, Option<Params>) {
         let Some(found) = self.routes.find(path) else {
-            return (&self.not_found, Params::default());
+            return (&self.not_found, None);
         };
         let chain = match found.value.table.dispatch(method) {
             Dispatch::Found(chain) => chain,
