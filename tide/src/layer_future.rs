@@ -20,8 +20,9 @@
 //! nothing sensible: like any future, it must not be polled once it has answered.
 //!
 //! Nothing of a future outlives it: a spare box holds no future, never a finished one.
-//! Middleware and endpoints implemented by hand return a [`BoxFuture`], which is carried as
-//! it is.
+//! Middleware and endpoints implemented by hand return a [`BoxFuture`](crate::BoxFuture); the layer they are
+//! wrapped in when added keeps a spare box for that `BoxFuture` like any other future type,
+//! so every layer's future is one kind of box.
 
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -33,7 +34,6 @@ use std::task::{Context, Poll};
 
 use std::future::Future;
 
-use crate::endpoint::BoxFuture;
 use crate::panic::panic_response;
 use crate::{Response, Result};
 
@@ -45,25 +45,32 @@ use crate::{Response, Result};
 /// named outside tide.
 #[doc(hidden)]
 pub struct LayerFuture<'a> {
-    inner: Inner,
+    /// In a layer's recycled box, or (a layer's future made outside the chain) a box of its
+    /// own; taken out only in `Drop`. One fat pointer: no variant to check when the future
+    /// is polled or dropped, and it comes back from a call in two registers.
+    slot: ManuallyDrop<Box<dyn Slot>>,
     /// The layer whose spare box the future goes back to.
     layer: PhantomData<&'a ()>,
 }
 
-enum Inner {
-    /// In a layer's recycled box; taken out only in `Drop`.
-    Stored(ManuallyDrop<Box<dyn Slot>>),
-    /// Boxed by a hand-written middleware or endpoint.
-    Boxed(BoxFuture<'static, Result<Response>>),
-}
-
 impl LayerFuture<'_> {
-    /// A future boxed already.
-    pub(crate) fn boxed(future: BoxFuture<'static, Result<Response>>) -> LayerFuture<'static> {
+    /// `future` in a box of its own, freed when it is dropped: for a layer that keeps no
+    /// spare box (a panic when the layer was called, a layer not made by `into_layer`).
+    pub(crate) fn unstored<F, R>(future: F) -> LayerFuture<'static>
+    where
+        F: Future<Output = Result<R>> + Send + 'static,
+        R: Into<Response> + 'static,
+    {
         LayerFuture {
-            inner: Inner::Boxed(future),
+            slot: ManuallyDrop::new(Box::new(Unstored(future))),
             layer: PhantomData,
         }
+    }
+
+    /// Where the future's box is (for tests of reuse).
+    #[cfg(test)]
+    pub(crate) fn box_address(&self) -> *const u8 {
+        &**self.slot as *const dyn Slot as *const u8
     }
 
     /// This future, no longer tied to its layer's lifetime.
@@ -75,8 +82,8 @@ impl LayerFuture<'_> {
     pub(crate) unsafe fn detach(self) -> LayerFuture<'static> {
         let this = ManuallyDrop::new(self);
         LayerFuture {
-            // SAFETY: `this` is never used or dropped again: its `inner` moves out once.
-            inner: unsafe { ptr::read(&this.inner) },
+            // SAFETY: `this` is never used or dropped again: its `slot` moves out once.
+            slot: unsafe { ptr::read(&this.slot) },
             layer: PhantomData,
         }
     }
@@ -85,41 +92,53 @@ impl LayerFuture<'_> {
 impl Future for LayerFuture<'_> {
     type Output = Response;
 
-    /// Inlined into the layer further out: for a stored future this is a branch and a call
-    /// through the box's vtable, with no frame of its own.
+    /// Inlined into the layer further out: a call through the box's vtable.
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        match &mut self.get_mut().inner {
-            Inner::Stored(slot) => slot.poll(cx),
-            Inner::Boxed(future) => poll_boxed(future, cx),
-        }
-    }
-}
-
-/// Polls a hand-written layer's future, its error or panic made a response (out of line,
-/// so that the stored path needs no frame for it).
-#[inline(never)]
-fn poll_boxed(
-    future: &mut BoxFuture<'static, Result<Response>>,
-    cx: &mut Context<'_>,
-) -> Poll<Response> {
-    // A future that panicked is never polled again (it is dropped with its `LayerFuture`),
-    // so its state after the unwind cannot be observed: asserting unwind safety is sound.
-    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-        Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(answer)) => Poll::Ready(answer.unwrap_or_else(Response::from)),
-        Err(panic) => Poll::Ready(panic_response(&*panic)),
+        self.get_mut().slot.poll(cx)
     }
 }
 
 impl Drop for LayerFuture<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Inner::Stored(slot) = &mut self.inner {
-            // SAFETY: `slot` is taken out here, once, and never used again.
-            unsafe { ManuallyDrop::take(slot) }.recycle();
-        }
+        // SAFETY: `slot` is taken out here, once, and never used again.
+        unsafe { ManuallyDrop::take(&mut self.slot) }.recycle();
     }
+}
+
+/// Polls `future`, its answer, error or panic made a response.
+#[inline]
+fn poll_answer<F, R>(future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<Response>
+where
+    F: Future<Output = Result<R>>,
+    R: Into<Response>,
+{
+    // A future that panicked is never polled again (it is dropped with its `LayerFuture`),
+    // so its state after the unwind cannot be observed: asserting unwind safety is sound.
+    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(Ok(answer))) => Poll::Ready(answer.into()),
+        Ok(Poll::Ready(Err(error))) => Poll::Ready(Response::from(error)),
+        Err(panic) => Poll::Ready(panic_response(&*panic)),
+    }
+}
+
+/// A future in a box of its own ([`LayerFuture::unstored`]).
+struct Unstored<F>(F);
+
+impl<F, R> Slot for Unstored<F>
+where
+    F: Future<Output = Result<R>> + Send + 'static,
+    R: Into<Response> + 'static,
+{
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Response> {
+        // SAFETY: `self` is the heap box a `LayerFuture` owns, which drops the future with
+        // the box and never moves it out: the pinning contract.
+        poll_answer(unsafe { Pin::new_unchecked(&mut self.0) }, cx)
+    }
+
+    fn recycle(self: Box<Self>) {}
 }
 
 /// The one spare box of a layer's future type `F`.
@@ -195,9 +214,8 @@ where
         // If `make` panics, the box (holding no future) is freed as it unwinds.
         stored.future.write(make());
         stored.home = self;
-        let slot: Box<dyn Slot> = stored;
         LayerFuture {
-            inner: Inner::Stored(ManuallyDrop::new(slot)),
+            slot: ManuallyDrop::new(stored),
             layer: PhantomData,
         }
     }
@@ -239,16 +257,10 @@ where
         // place (in `recycle`) before the box itself is moved (handed back to the layer) or
         // freed. That is the pinning contract. It pays: the alternative, `Box::pin` per
         // layer per request, costs a malloc and a free.
-        let future = unsafe { Pin::new_unchecked(self.future.assume_init_mut()) };
-        // A future that panicked is never polled again (it is dropped with its
-        // `LayerFuture`), so its state after the unwind cannot be observed: asserting unwind
-        // safety is sound.
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(Ok(answer))) => Poll::Ready(answer.into()),
-            Ok(Poll::Ready(Err(error))) => Poll::Ready(Response::from(error)),
-            Err(panic) => Poll::Ready(panic_response(&*panic)),
-        }
+        poll_answer(
+            unsafe { Pin::new_unchecked(self.future.assume_init_mut()) },
+            cx,
+        )
     }
 
     fn recycle(mut self: Box<Self>) {
@@ -298,10 +310,7 @@ mod tests {
     }
 
     fn box_of(future: &LayerFuture<'_>) -> *const u8 {
-        match &future.inner {
-            Inner::Stored(slot) => &***slot as *const dyn Slot as *const u8,
-            _ => panic!("a function's future is stored"),
-        }
+        future.box_address()
     }
 
     fn has_spare<F>(spare: &Spare<F>) -> bool {
@@ -377,18 +386,16 @@ mod tests {
     }
 
     #[test]
-    fn a_boxed_future_is_carried_as_it_is() {
-        let future = LayerFuture::boxed(Box::pin(async {
-            Ok(Response::new(http::StatusCode::CREATED))
-        }));
+    fn a_future_in_a_box_of_its_own_answers_too() {
+        let future = LayerFuture::unstored(async { Ok(Response::new(http::StatusCode::CREATED)) });
         let response = futures::executor::block_on(future);
         assert_eq!(response.status(), http::StatusCode::CREATED);
-        let panicking = LayerFuture::boxed(Box::pin(async {
+        let panicking = LayerFuture::unstored(async {
             if true {
-                panic!("a boxed layer panicked");
+                panic!("a layer panicked");
             }
             Ok(Response::new(http::StatusCode::OK))
-        }));
+        });
         assert_eq!(futures::executor::block_on(panicking).status(), 500);
     }
 }

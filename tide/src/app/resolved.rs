@@ -61,15 +61,15 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
                     .map(|endpoint| chain(Some(&entry.pattern), endpoint.clone())),
                 not_allowed: chain(
                     Some(&entry.pattern),
-                    Arc::new(Fixed::not_allowed(allow.clone())),
+                    Fixed::not_allowed(allow.clone()).into_layer(),
                 ),
-                options: chain(Some(&entry.pattern), Arc::new(Fixed::options(allow))),
+                options: chain(Some(&entry.pattern), Fixed::options(allow).into_layer()),
             }
         });
         Built {
             state: app.state.clone(),
             routes,
-            not_found: chain(None, Arc::new(Fixed::not_found())),
+            not_found: chain(None, Fixed::not_found().into_layer()),
         }
     }
 

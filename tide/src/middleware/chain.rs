@@ -40,7 +40,7 @@ impl<State: Send + Sync + 'static> Chain<State> {
         }));
         called.unwrap_or_else(|panic| {
             let response = panic_response(&*panic);
-            LayerFuture::boxed(Box::pin(std::future::ready(Ok(response))))
+            LayerFuture::unstored(std::future::ready(Ok(response)))
         })
     }
 }
