@@ -1,11 +1,15 @@
-//! [`CatchPanic`]: runs a handler's future, turning a panic into a value; and the one place
-//! a caught panic is logged.
+//! [`CatchPanic`]: runs a handler's future, turning a panic into a value; the one place a
+//! caught panic is logged, and the `500` it is answered with.
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use http::StatusCode;
+
+use crate::Response;
 
 /// Polls `F` (already boxed or otherwise `Unpin`, so catching costs no allocation), catching
 /// a panic in any poll.
@@ -45,4 +49,15 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 /// Logs a caught panic, through `log`: the one log line a panicking request gets.
 pub(crate) fn log_panic(panic: &(dyn Any + Send)) {
     log::error!("a request handler panicked: {}", panic_message(panic));
+}
+
+/// The answer to a request whose handler or middleware panicked: `500 Internal Server
+/// Error`, naming only the status (the panic's message is logged, here, once, and never
+/// sent).
+#[cold]
+pub(crate) fn panic_response(panic: &(dyn Any + Send)) -> Response {
+    log_panic(panic);
+    let mut response = Response::from("Internal Server Error\n");
+    response.set_status(StatusCode::INTERNAL_SERVER_ERROR);
+    response
 }

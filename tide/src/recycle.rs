@@ -18,6 +18,7 @@
 //! ([`body_buffer`]).
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::thread::LocalKey;
 
@@ -42,10 +43,12 @@ pub(crate) trait Recycle: Sized + 'static {
 }
 
 /// A boxed value whose allocation is recycled when it is dropped.
+///
+/// The box is always there (taken out only by `Drop`): reaching the value checks nothing,
+/// and a `Recycled` is never null, so `Option<Response>` or `Poll<Response>` is one word.
 #[derive(Debug)]
 pub(crate) struct Recycled<T: Recycle> {
-    // `None` only while being dropped or taken apart.
-    boxed: Option<Box<T>>,
+    boxed: ManuallyDrop<Box<T>>,
 }
 
 impl<T: Recycle> Recycled<T> {
@@ -56,35 +59,37 @@ impl<T: Recycle> Recycled<T> {
         let spare = T::spares().with(|spares| spares.try_borrow_mut().ok()?.pop());
         let mut boxed = spare.unwrap_or_else(|| Box::new(T::empty()));
         fill(&mut boxed);
-        Recycled { boxed: Some(boxed) }
+        Recycled {
+            boxed: ManuallyDrop::new(boxed),
+        }
     }
 
     /// Takes the value out; the box is recycled.
     pub(crate) fn into_inner(mut self, empty: T) -> T {
-        let boxed = self.boxed.as_mut().expect("a Recycled holds its box");
-        std::mem::replace(&mut **boxed, empty)
+        std::mem::replace(&mut **self.boxed, empty)
     }
 }
 
 impl<T: Recycle> Deref for Recycled<T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
-        self.boxed.as_deref().expect("a Recycled holds its box")
+        &self.boxed
     }
 }
 
 impl<T: Recycle> DerefMut for Recycled<T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        self.boxed.as_deref_mut().expect("a Recycled holds its box")
+        &mut self.boxed
     }
 }
 
 impl<T: Recycle> Drop for Recycled<T> {
     fn drop(&mut self) {
-        let Some(mut boxed) = self.boxed.take() else {
-            return;
-        };
+        // SAFETY: the box is taken out here, once, and `self.boxed` is never used again.
+        let mut boxed = unsafe { ManuallyDrop::take(&mut self.boxed) };
         // User code may run here (a body's or an extension's drop), before the spares are
         // borrowed; it may itself drop a `Recycled`.
         boxed.reset();

@@ -146,17 +146,21 @@ impl Request {
 
 impl<State> Request<State> {
     /// The request with an app's `state`, and the parameters its route captured added to
-    /// those it had (an app nested in another adds its own to the outer app's).
-    pub(crate) fn with_state<Other>(self, state: Other, params: Params) -> Request<Other> {
+    /// those it had (an app nested in another adds its own to the outer app's); `None` when
+    /// the route captured nothing.
+    pub(crate) fn with_state<Other>(self, state: Other, params: Option<Params>) -> Request<Other> {
         let mut parts = self.parts;
-        if params.is_empty() && !params.has_raw_rest() {
+        match params {
             // The usual route, all literals: nothing to move. A raw rest from an outer app's
             // wildcard is not this match's.
-            parts.params.forget_raw_rest();
-        } else if parts.params.is_empty() && !parts.params.has_raw_rest() {
-            parts.params = params;
-        } else {
-            parts.params.append(&params);
+            None => parts.params.forget_raw_rest(),
+            Some(params) if params.is_empty() && !params.has_raw_rest() => {
+                parts.params.forget_raw_rest()
+            }
+            Some(params) if parts.params.is_empty() && !parts.params.has_raw_rest() => {
+                parts.params = params
+            }
+            Some(params) => parts.params.append(&params),
         }
         Request { parts, state }
     }

@@ -1,8 +1,6 @@
 //! [`Route`]: a path of an app, to add endpoints, middleware and nested apps to. It builds on
 //! the [`App`] builder (and adds [`App::at`] to it); the app knows nothing of it.
 
-use std::sync::Arc;
-
 use http::Method;
 
 use crate::app::App;
@@ -86,7 +84,7 @@ impl<'a, State: Clone + Send + Sync + 'static> Route<'a, State> {
             .push(Segment::Wildcard(NESTED_REST.to_owned()));
         let nested = Nested { app: app.build() };
         self.app
-            .add_endpoint(&pattern, MethodFilter::Any, Arc::new(nested));
+            .add_endpoint(&pattern, MethodFilter::Any, nested.into_layer());
         self
     }
 

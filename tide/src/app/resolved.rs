@@ -3,14 +3,17 @@
 //! engine's [`Service`].
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use http::Method;
 use http::header::HeaderValue;
 
 use super::App;
 use crate::endpoint::Endpoint;
-use crate::middleware::{Chain, Next};
+use crate::layer_future::LayerFuture;
+use crate::middleware::Chain;
 use crate::router::fixed::Fixed;
 use crate::router::{Dispatch, MethodTable, Params, Pattern, Tree, head};
 use crate::server::Service;
@@ -58,27 +61,28 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
                     .map(|endpoint| chain(Some(&entry.pattern), endpoint.clone())),
                 not_allowed: chain(
                     Some(&entry.pattern),
-                    Arc::new(Fixed::not_allowed(allow.clone())),
+                    Fixed::not_allowed(allow.clone()).into_layer(),
                 ),
-                options: chain(Some(&entry.pattern), Arc::new(Fixed::options(allow))),
+                options: chain(Some(&entry.pattern), Fixed::options(allow).into_layer()),
             }
         });
         Built {
             state: app.state.clone(),
             routes,
-            not_found: chain(None, Arc::new(Fixed::not_found())),
+            not_found: chain(None, Fixed::not_found().into_layer()),
         }
     }
 
-    /// Routes `path` and `method` to a chain and the parameters the path captured.
-    fn route(&self, path: &str, method: &Method) -> (Arc<Chain<State>>, Params) {
+    /// Routes `path` and `method` to a chain and the parameters the path captured (`None`
+    /// when it captured none: a route all of literals, or no route).
+    fn route(&self, path: &str, method: &Method) -> (&Arc<Chain<State>>, Option<Params>) {
         let Some(found) = self.routes.find(path) else {
-            return (self.not_found.clone(), Params::default());
+            return (&self.not_found, None);
         };
         let chain = match found.value.table.dispatch(method) {
-            Dispatch::Found(chain) => chain.clone(),
-            Dispatch::NotAllowed if method == Method::OPTIONS => found.value.options.clone(),
-            Dispatch::NotAllowed => found.value.not_allowed.clone(),
+            Dispatch::Found(chain) => chain,
+            Dispatch::NotAllowed if method == Method::OPTIONS => &found.value.options,
+            Dispatch::NotAllowed => &found.value.not_allowed,
         };
         (chain, found.params)
     }
@@ -87,25 +91,23 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
     /// it the state and the route's parameters, runs the route's chain, and answers `HEAD`.
     ///
     /// Routing happens at once and the request moves into the chain's first layer, so the
-    /// future holds only that layer's (a few words), not the request.
-    pub(crate) fn handle(&self, request: Request) -> impl Future<Output = Response> + Send {
+    /// future holds only that layer's (a few words), not the request. The future borrows the
+    /// app, which keeps the chain alive for it: no reference count is taken for the first
+    /// layer.
+    pub(crate) fn handle(&self, request: Request) -> Answer<'_> {
         let is_head = request.method() == Method::HEAD;
         let (chain, params) = self.route(request.path(), request.method());
         let request = request.with_state(self.state.clone(), params);
-        let running = Next::new(chain).run(request);
-        async move {
-            let mut response = running.await;
-            if is_head {
-                head::omit_body(&mut response);
-            }
-            response
+        Answer {
+            future: chain.call(0, request),
+            is_head,
         }
     }
 
     /// The chain of the app's first route (for measuring futures in tests).
     #[cfg(test)]
     pub(crate) fn chain_for_tests(&self) -> Arc<Chain<State>> {
-        self.route("/", &Method::GET).0
+        self.route("/", &Method::GET).0.clone()
     }
 
     /// Answers a request routed here from a parent app, on `path` (the rest after the mount).
@@ -113,10 +115,32 @@ impl<State: Clone + Send + Sync + 'static> Built<State> {
         &self,
         request: Request<Outer>,
         path: &str,
-    ) -> impl Future<Output = Response> + Send + use<State, Outer> {
+    ) -> LayerFuture<'_> {
         let (chain, params) = self.route(path, request.method());
         let request = request.with_state(self.state.clone(), params);
-        Next::new(chain).run(request)
+        chain.call(0, request)
+    }
+}
+
+/// The future of [`Built::handle`]: the first layer's, and what `HEAD` asks of its answer
+/// (a named future rather than an `async` block: no state machine around it).
+pub(crate) struct Answer<'a> {
+    future: LayerFuture<'a>,
+    is_head: bool,
+}
+
+impl Future for Answer<'_> {
+    type Output = Response;
+
+    /// Inlined into the connection's future, which polls it.
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        let mut response = ready!(Pin::new(&mut this.future).poll(cx));
+        if this.is_head {
+            head::omit_body(&mut response);
+        }
+        Poll::Ready(response)
     }
 }
 

@@ -1,24 +1,48 @@
 //! [`Next`]: the rest of the middleware chain and the endpoint at its end.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::StatusCode;
-
 use super::Middleware;
 use crate::endpoint::Endpoint;
 use crate::layer_future::LayerFuture;
-use crate::panic::log_panic;
-use crate::{Error, Request, Response};
+use crate::panic::panic_response;
+use crate::{Request, Response};
 
 /// A route's middleware, outermost first, and its endpoint; built once when the app is.
 pub(crate) struct Chain<State> {
     pub(crate) middleware: Vec<Arc<dyn Middleware<State>>>,
     pub(crate) endpoint: Arc<dyn Endpoint<State>>,
+}
+
+impl<State: Send + Sync + 'static> Chain<State> {
+    /// Calls layer `index` (a middleware, or the endpoint past the last one) with `request`;
+    /// its future borrows the chain. A panic while the layer is called is answered `500`
+    /// like a panic in its future.
+    ///
+    /// A middleware gets a [`Next`] of its own for the rest of the chain: the one reference
+    /// count taken per middleware per request.
+    pub(crate) fn call(self: &Arc<Self>, index: usize, request: Request<State>) -> LayerFuture<'_> {
+        // A layer that panicked when called left no future behind: nothing of its state
+        // can be observed after the unwind, so asserting unwind safety is sound.
+        let called = catch_unwind(AssertUnwindSafe(|| match self.middleware.get(index) {
+            Some(middleware) => {
+                let next = Next {
+                    chain: Arc::clone(self),
+                    index: index + 1,
+                };
+                middleware.handle_in_layer(middleware, request, next)
+            }
+            None => self.endpoint.call_in_layer(request),
+        }));
+        called.unwrap_or_else(|panic| {
+            let response = panic_response(&*panic);
+            LayerFuture::unstored(std::future::ready(Ok(response)))
+        })
+    }
 }
 
 /// The rest of the chain after the current middleware.
@@ -28,6 +52,9 @@ pub struct Next<State> {
 }
 
 impl<State: Send + Sync + 'static> Next<State> {
+    /// The whole of `chain` (for measuring futures in tests; requests start with
+    /// [`Chain::call`]).
+    #[cfg(test)]
     pub(crate) fn new(chain: Arc<Chain<State>>) -> Next<State> {
         Next { chain, index: 0 }
     }
@@ -39,72 +66,34 @@ impl<State: Send + Sync + 'static> Next<State> {
     ///
     /// The layer is called at once and the request moves into its future, which lives in a
     /// box the layer keeps from request to request (`layer_future.rs`), so the future
-    /// returned here holds only that box: a few words, whatever the request's size.
+    /// returned here holds only that box and this `Next`'s hold on the chain: a few words,
+    /// whatever the request's size.
     pub fn run(self, request: Request<State>) -> impl Future<Output = Response> + Send {
         let Next { chain, index } = self;
-        let called = catch_unwind(AssertUnwindSafe(|| match chain.middleware.get(index) {
-            Some(middleware) => {
-                let next = Next {
-                    chain: chain.clone(),
-                    index: index + 1,
-                };
-                middleware.handle_in_layer(middleware, request, next)
-            }
-            None => chain.endpoint.call_in_layer(request),
-        }));
-        drop(chain);
+        let future = chain.call(index, request);
         Run {
-            state: match called {
-                Ok(layer) => RunState::Layer(layer),
-                Err(panic) => RunState::Panicked(panic),
-            },
+            // SAFETY: the layer lives in `chain`, behind an `Arc` (so it does not move),
+            // and `Run` holds that `Arc` until the future is dropped: `future` is declared
+            // first, so it is dropped first.
+            future: unsafe { future.detach() },
+            _chain: chain,
         }
     }
 }
 
-/// The future [`Next::run`] returns: the layer's future, a panic in any of its polls made
-/// a 500 (a named future rather than an `async` block: no state machine around it).
-struct Run {
-    state: RunState,
+/// The future [`Next::run`] returns: the layer's future, and the chain it came from, kept
+/// alive for it (a named future rather than an `async` block: no state machine around it).
+struct Run<State> {
+    /// Declared before `_chain`: dropped (its box handed back to its layer) before it.
+    future: LayerFuture<'static>,
+    _chain: Arc<Chain<State>>,
 }
 
-enum RunState {
-    Layer(LayerFuture),
-    /// The layer panicked when it was called.
-    Panicked(Box<dyn Any + Send>),
-    Done,
-}
-
-impl Future for Run {
+impl<State> Future for Run<State> {
     type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let this = self.get_mut();
-        let outcome = match &mut this.state {
-            RunState::Layer(layer) => {
-                // A layer that panicked is never polled again (it is dropped below), so its
-                // state after the unwind cannot be observed: asserting unwind safety is sound.
-                match catch_unwind(AssertUnwindSafe(|| Pin::new(layer).poll(cx))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(result)) => Ok(result),
-                    Err(panic) => Err(panic),
-                }
-            }
-            RunState::Panicked(_) => match std::mem::replace(&mut this.state, RunState::Done) {
-                RunState::Panicked(panic) => Err(panic),
-                _ => unreachable!(),
-            },
-            RunState::Done => panic!("Next::run's future polled after it finished"),
-        };
-        // The layer's future is dropped (its box handed back) before the answer goes out.
-        this.state = RunState::Done;
-        Poll::Ready(match outcome {
-            Ok(result) => result.unwrap_or_else(Response::from),
-            Err(panic) => {
-                log_panic(&*panic);
-                Error::from_str(StatusCode::INTERNAL_SERVER_ERROR, "handler panicked").into()
-            }
-        })
+        Pin::new(&mut self.get_mut().future).poll(cx)
     }
 }
 

@@ -65,27 +65,69 @@ pub trait Middleware<State>: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Response>>;
 
     /// What the chain calls (`this` is the app's `Arc` of this middleware):
-    /// [`Middleware::handle`]'s future, unless the middleware keeps a box for its futures
-    /// (an `async fn` does: no allocation per request, and no clone of the `Arc`).
+    /// [`Middleware::handle`]'s future, in a box the layer keeps from request to request
+    /// (every middleware is wrapped in such a layer when it is added: `into_layer`), or
+    /// else in a box of its own.
     #[doc(hidden)]
-    fn handle_in_layer(
-        &self,
-        this: &Arc<dyn Middleware<State>>,
+    fn handle_in_layer<'a>(
+        &'a self,
+        this: &'a Arc<dyn Middleware<State>>,
         request: Request<State>,
         next: Next<State>,
-    ) -> LayerFuture
+    ) -> LayerFuture<'a>
     where
         State: 'static,
     {
-        LayerFuture::boxed(Arc::clone(this).handle(request, next))
+        LayerFuture::unstored(Arc::clone(this).handle(request, next))
     }
 
-    /// The middleware as the app stores it.
+    /// The middleware as the app stores it: in a layer that keeps a spare box for the
+    /// futures [`handle`](Middleware::handle) returns.
     #[doc(hidden)]
     fn into_layer(self) -> Arc<dyn Middleware<State>>
     where
         Self: Sized,
+        State: Send + Sync + 'static,
     {
+        Arc::new(HandWritten {
+            middleware: Arc::new(self),
+            spare: Spare::new(),
+        })
+    }
+}
+
+/// A middleware implemented by hand, stored with the spare box its (boxed) futures are
+/// kept in, so that its layer's future is a box like every other layer's: the one
+/// allocation per request is the middleware's own `BoxFuture`.
+struct HandWritten<M> {
+    middleware: Arc<M>,
+    spare: Spare<BoxFuture<'static, Result<Response>>>,
+}
+
+impl<State, M> Middleware<State> for HandWritten<M>
+where
+    State: Send + Sync + 'static,
+    M: Middleware<State>,
+{
+    fn handle(
+        self: Arc<Self>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> BoxFuture<'static, Result<Response>> {
+        Arc::clone(&self.middleware).handle(request, next)
+    }
+
+    fn handle_in_layer<'a>(
+        &'a self,
+        _this: &'a Arc<dyn Middleware<State>>,
+        request: Request<State>,
+        next: Next<State>,
+    ) -> LayerFuture<'a> {
+        self.spare
+            .future(|| Arc::clone(&self.middleware).handle(request, next))
+    }
+
+    fn into_layer(self) -> Arc<dyn Middleware<State>> {
         Arc::new(self)
     }
 }
@@ -107,7 +149,7 @@ where
     fn into_layer(self) -> Arc<dyn Middleware<State>> {
         Arc::new(FnMiddleware {
             function: self,
-            spare: Arc::new(Spare::new()),
+            spare: Spare::new(),
         })
     }
 }
@@ -115,7 +157,7 @@ where
 /// A middleware function, stored with the spare box its futures run in.
 struct FnMiddleware<F, Fut> {
     function: F,
-    spare: Arc<Spare<Fut>>,
+    spare: Spare<Fut>,
 }
 
 impl<State, F, Fut> Middleware<State> for FnMiddleware<F, Fut>
@@ -132,12 +174,12 @@ where
         Box::pin((self.function)(request, next))
     }
 
-    fn handle_in_layer(
-        &self,
-        _this: &Arc<dyn Middleware<State>>,
+    fn handle_in_layer<'a>(
+        &'a self,
+        _this: &'a Arc<dyn Middleware<State>>,
         request: Request<State>,
         next: Next<State>,
-    ) -> LayerFuture {
-        self.spare.future((self.function)(request, next))
+    ) -> LayerFuture<'a> {
+        self.spare.future(|| (self.function)(request, next))
     }
 }

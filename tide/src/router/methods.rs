@@ -16,6 +16,9 @@ pub(crate) enum MethodFilter {
 #[derive(Debug)]
 pub(crate) struct MethodTable<T> {
     by_method: Vec<(Method, T)>,
+    /// Where `GET` is in `by_method`, if it is there: the usual method is found with one
+    /// comparison of the request's method, not a scan comparing it with each.
+    get: Option<usize>,
     any: Option<T>,
 }
 
@@ -23,6 +26,7 @@ impl<T> Default for MethodTable<T> {
     fn default() -> MethodTable<T> {
         MethodTable {
             by_method: Vec::new(),
+            get: None,
             any: None,
         }
     }
@@ -45,7 +49,12 @@ impl<T> MethodTable<T> {
             MethodFilter::One(method) => {
                 match self.by_method.iter_mut().find(|(m, _)| *m == method) {
                     Some(slot) => slot.1 = value,
-                    None => self.by_method.push((method, value)),
+                    None => {
+                        if method == Method::GET {
+                            self.get = Some(self.by_method.len());
+                        }
+                        self.by_method.push((method, value));
+                    }
                 }
             }
         }
@@ -59,6 +68,7 @@ impl<T> MethodTable<T> {
                 .iter()
                 .map(|(m, v)| (m.clone(), f(v)))
                 .collect(),
+            get: self.get,
             any: self.any.as_ref().map(f),
         }
     }
@@ -66,6 +76,11 @@ impl<T> MethodTable<T> {
     /// Finds the value for `method`: the method's own, then `HEAD` answered by `GET`, then
     /// the catch-all.
     pub(crate) fn dispatch(&self, method: &Method) -> Dispatch<'_, T> {
+        if *method == Method::GET
+            && let Some(at) = self.get
+        {
+            return Dispatch::Found(&self.by_method[at].1);
+        }
         let own = |m: &Method| {
             self.by_method
                 .iter()
@@ -126,6 +141,37 @@ mod tests {
             Dispatch::NotAllowed
         ));
         assert_eq!(table.allow(), "GET, POST, HEAD, OPTIONS");
+    }
+
+    #[test]
+    fn get_is_found_wherever_it_was_added_and_replaced_in_place() {
+        let mut added = MethodTable::default();
+        added.insert(MethodFilter::One(Method::POST), "post");
+        added.insert(MethodFilter::One(Method::GET), "get");
+        added.insert(MethodFilter::One(Method::PUT), "put");
+        added.insert(MethodFilter::Any, "any");
+        for mut table in [added.map(|v| *v), added] {
+            let found = |method| match table.dispatch(&method) {
+                Dispatch::Found(value) => *value,
+                Dispatch::NotAllowed => "not allowed",
+            };
+            assert_eq!(found(Method::GET), "get");
+            assert_eq!(found(Method::HEAD), "get");
+            assert_eq!(found(Method::POST), "post");
+            assert_eq!(found(Method::PUT), "put");
+            assert_eq!(found(Method::DELETE), "any");
+            table.insert(MethodFilter::One(Method::GET), "get again");
+            assert!(matches!(
+                table.dispatch(&Method::GET),
+                Dispatch::Found(&"get again")
+            ));
+            assert_eq!(table.allow(), "POST, GET, PUT, HEAD, OPTIONS");
+        }
+        let no_get = table(&[Method::POST]);
+        assert!(matches!(
+            no_get.dispatch(&Method::GET),
+            Dispatch::NotAllowed
+        ));
     }
 
     #[test]

@@ -49,9 +49,7 @@ impl<T> Node<T> {
         }
         self.literals
             .iter()
-            .find(|(literal, _)| {
-                literal.len() == text.len() && literal.as_bytes() == text.as_bytes()
-            })
+            .find(|(literal, _)| same_text(literal, text))
             .map(|(_, child)| child)
     }
 
@@ -63,6 +61,31 @@ impl<T> Node<T> {
 
 /// Up to this many literal children are looked up by a linear scan, more by binary search.
 const LINEAR_LOOKUP: usize = 8;
+
+/// Whether `a` and `b` are the same text. Route segments and short paths are compared with
+/// two overlapping loads of 4 or 8 bytes from each (the first and the last bytes: together
+/// they cover a text of 4 to 16 bytes whole), not with a call to `memcmp`, which costs more
+/// than the comparison itself for text this short; lengths are compared first, and most
+/// candidates differ in length.
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+        bytes[at..at + N].try_into().expect("N bytes")
+    }
+    match len {
+        4..=8 => {
+            word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, len - 4) == word::<4>(b, len - 4)
+        }
+        9..=16 => {
+            word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, len - 8) == word::<8>(b, len - 8)
+        }
+        _ => a == b,
+    }
+}
 
 /// A set of routes, each pattern mapped to a value of `T`.
 #[derive(Debug)]
@@ -77,11 +100,12 @@ pub(crate) struct Tree<T> {
     exact: Vec<(Box<str>, Box<[u32]>)>,
 }
 
-/// A successful match: the route's value and the captured parameters.
+/// A successful match: the route's value and the captured parameters (`None` for a route
+/// all of literals, found by its whole path: nothing to build, move or check).
 #[derive(Debug)]
 pub(crate) struct Match<'t, T> {
     pub(crate) value: &'t T,
-    pub(crate) params: Params,
+    pub(crate) params: Option<Params>,
 }
 
 impl<T> Default for Tree<T> {
@@ -138,14 +162,17 @@ impl<T> Tree<T> {
         if let Some(value) = self.find_exact(path) {
             return Some(Match {
                 value,
-                params: Params::default(),
+                params: None,
             });
         }
         let mut params = Params::default();
         // "/" is the root itself; any other path starts with its first segment.
         let rest = (!path.is_empty()).then_some(path);
         let value = find_segments(&self.root, rest, &mut params)?;
-        Some(Match { value, params })
+        Some(Match {
+            value,
+            params: Some(params),
+        })
     }
 
     /// The same routes with every value mapped by `f`.
@@ -184,7 +211,7 @@ impl<T> Tree<T> {
         } else {
             self.exact
                 .iter()
-                .position(|(key, _)| key.len() == path.len() && key.as_bytes() == path.as_bytes())?
+                .position(|(key, _)| same_text(key, path))?
         };
         let mut node = &self.root;
         for &child in &self.exact[at].1 {
@@ -307,7 +334,8 @@ mod tests {
                 (None, None) => {}
                 (Some(m), Some((pattern, params))) => {
                     assert_eq!(m.value, pattern, "{path} with routes {order:?}");
-                    let got: Vec<_> = m.params.iter().collect();
+                    let captured = m.params.unwrap_or_default();
+                    let got: Vec<_> = captured.iter().collect();
                     assert_eq!(got, params, "{path}");
                 }
                 (found, expected) => panic!(
@@ -343,6 +371,50 @@ mod tests {
             check(routes, "/cccc", None);
             check(routes, "/b", None);
         }
+    }
+
+    #[test]
+    fn texts_compare_equal_exactly_when_their_bytes_do_at_every_length() {
+        for len in 0..=20 {
+            let text: String = (0..len).map(|i| char::from(b'a' + i as u8)).collect();
+            assert!(same_text(&text, &text.clone()), "{text}");
+            assert!(!same_text(&text, &format!("{text}x")), "{text}");
+            for at in 0..len {
+                let mut other = text.clone().into_bytes();
+                other[at] = b'Z';
+                let other = String::from_utf8(other).unwrap();
+                assert!(!same_text(&text, &other), "{text} vs {other}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_literals_are_found_whole_and_segment_by_segment() {
+        let routes = [
+            "/plaintext",
+            "/plaintexts",
+            "/json",
+            "/jsob",
+            "/a-segment-past-16-bytes",
+            "/a-segment-past-16-bytez/:id",
+            "/twelve-bytes/:id/eight-by",
+        ];
+        for route in routes.iter().filter(|route| !route.contains(':')) {
+            check(&routes, route, Some((route, &[])));
+        }
+        check(
+            &routes,
+            "/a-segment-past-16-bytez/7",
+            Some(("/a-segment-past-16-bytez/:id", &[("id", "7")])),
+        );
+        check(
+            &routes,
+            "/twelve-bytes/7/eight-by",
+            Some(("/twelve-bytes/:id/eight-by", &[("id", "7")])),
+        );
+        check(&routes, "/twelve-bytes/7/eight-bz", None);
+        check(&routes, "/plaintexz", None);
+        check(&routes, "/jso", None);
     }
 
     #[test]
