@@ -19,6 +19,7 @@
 
 use http::{Method, StatusCode, Uri, Version};
 
+use super::fields::token_is;
 use super::head::Target;
 use super::response_head::lists_token;
 use super::scan::{self, ScanError, Scanned};
@@ -198,8 +199,9 @@ struct Facts<'b> {
 }
 
 impl<'b> Facts<'b> {
+    /// Notes one field (`name` is a token, as the scan found it).
     fn note(&mut self, name: &[u8], value: &'b [u8]) {
-        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
+        let is = |lower: &[u8]| token_is(name, lower);
         match name.len() {
             4 if is(b"host") => self.hosts += 1,
             6 if is(b"expect") => {
