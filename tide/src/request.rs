@@ -126,6 +126,31 @@ impl Request {
         }
     }
 
+    /// A request whose head `receive` writes in place, into the recycled request's empty
+    /// head ([`Head::receive`]), with `body` (`None`: an empty one), from the connection
+    /// `conn`; reading its body whole is bounded by `body_limit`. What the engine builds for
+    /// each request it reads.
+    pub(crate) fn received(
+        receive: impl FnOnce(&mut Head),
+        body: Option<Body>,
+        conn: ConnInfo,
+        body_limit: u64,
+    ) -> Request {
+        Request {
+            // A reset value has no extensions and no parameters already, an empty head and
+            // an empty body.
+            parts: Recycled::new_with(|parts: &mut Parts| {
+                receive(&mut parts.head);
+                if let Some(body) = body {
+                    parts.body.replace_with(body);
+                }
+                parts.conn = conn;
+                parts.body_limit = body_limit;
+            }),
+            state: (),
+        }
+    }
+
     /// A request built from an `http::Request` (for in-process requests).
     pub(crate) fn from_http(
         request: http::Request<Body>,
