@@ -19,7 +19,7 @@
 
 use http::{Method, StatusCode, Uri, Version};
 
-use super::fields::token_is;
+use super::fields::{Fields, token_is};
 use super::head::Target;
 use super::response_head::lists_token;
 use super::scan::{self, ScanError, Scanned};
@@ -137,7 +137,7 @@ pub(crate) fn parse(
         _ => Version::HTTP_11,
     };
 
-    let body = body_framing(&facts, version)?;
+    let body = body_framing(&facts, version, &buf[..len])?;
     if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
@@ -186,8 +186,9 @@ fn names_an_http_version(buf: &[u8]) -> bool {
 struct Facts<'b> {
     /// `Host` fields seen.
     hosts: usize,
-    /// The values of the `Transfer-Encoding` fields (none, almost always).
-    transfer_encodings: Vec<&'b [u8]>,
+    /// `Transfer-Encoding` fields seen (none, almost always: their values are read again
+    /// from the head when there are some).
+    transfer_encodings: usize,
     /// The `Content-Length` all fields agreed on so far, or the first reason they do not.
     content_length: Option<Result<u64, HeadError>>,
     /// A `Connection` field lists `close`.
@@ -212,7 +213,7 @@ impl<'b> Facts<'b> {
                 self.connection_keep_alive |= lists_token(value, b"keep-alive");
             }
             14 if is(b"content-length") => self.note_content_length(value),
-            17 if is(b"transfer-encoding") => self.transfer_encodings.push(value),
+            17 if is(b"transfer-encoding") => self.transfer_encodings += 1,
             _ => {}
         }
     }
@@ -240,8 +241,13 @@ impl<'b> Facts<'b> {
 }
 
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
-fn body_framing(facts: &Facts<'_>, version: Version) -> Result<BodyFraming, HeadError> {
-    let has_te = !facts.transfer_encodings.is_empty();
+/// `head` is the whole head, read again for the `Transfer-Encoding` values.
+fn body_framing(
+    facts: &Facts<'_>,
+    version: Version,
+    head: &[u8],
+) -> Result<BodyFraming, HeadError> {
+    let has_te = facts.transfer_encodings > 0;
     if has_te && facts.content_length.is_some() {
         return Err(HeadError::bad("both Transfer-Encoding and Content-Length"));
     }
@@ -249,7 +255,11 @@ fn body_framing(facts: &Facts<'_>, version: Version) -> Result<BodyFraming, Head
         if version == Version::HTTP_10 {
             return Err(HeadError::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
-        return transfer_coding(&facts.transfer_encodings).map(|()| BodyFraming::Chunked);
+        let values: Vec<&[u8]> = Fields::of(head)
+            .filter(|(name, _)| token_is(name, b"transfer-encoding"))
+            .map(|(_, value)| value)
+            .collect();
+        return transfer_coding(&values).map(|()| BodyFraming::Chunked);
     }
     match facts.content_length {
         Some(Ok(0)) | None => Ok(BodyFraming::Empty),
