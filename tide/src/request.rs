@@ -133,22 +133,22 @@ impl Request {
     pub(crate) fn received(
         receive: impl FnOnce(&mut Head),
         body: Option<Body>,
-        conn: ConnInfo,
+        conn: &ConnInfo,
         body_limit: u64,
     ) -> Request {
-        Request {
-            // A reset value has no extensions and no parameters already, an empty head and
-            // an empty body.
-            parts: Recycled::new_with(|parts: &mut Parts| {
-                receive(&mut parts.head);
-                if let Some(body) = body {
-                    parts.body.replace_with(body);
-                }
-                parts.conn = conn;
-                parts.body_limit = body_limit;
-            }),
-            state: (),
+        // The box first, then each field written straight into it: a closure handed to
+        // `new_with` would carry every value to it first (measured: ~30 instructions of
+        // copies). A reset value has no extensions and no parameters already, an empty
+        // head and an empty body.
+        let mut parts = Recycled::new_with(|_: &mut Parts| {});
+        let fill = &mut *parts;
+        receive(&mut fill.head);
+        if let Some(body) = body {
+            fill.body.replace_with(body);
         }
+        fill.conn = *conn;
+        fill.body_limit = body_limit;
+        Request { parts, state: () }
     }
 
     /// A request built from an `http::Request` (for in-process requests).

@@ -502,7 +502,7 @@ fn into_request(
         ..
     } = head;
     let receive = |into: &mut Head| into.receive(method, version, raw, target);
-    Request::received(receive, body, *conn, settings.max_body_bytes)
+    Request::received(receive, body, conn, settings.max_body_bytes)
 }
 
 /// What [`write_buffered`] did with a response.
