@@ -21,7 +21,6 @@ use http::{Method, StatusCode, Uri, Version};
 
 use super::fields::{Fields, token_is};
 use super::head::Target;
-use super::response_head::lists_token;
 use super::scan::{self, ScanError, Scanned};
 use crate::settings::HeadLimits as Limits;
 
@@ -200,21 +199,42 @@ struct Facts<'b> {
 }
 
 impl<'b> Facts<'b> {
-    /// Notes one field (`name` is a token, as the scan found it).
+    /// Notes one field (`name` is a token, as the scan found it). Small enough to be
+    /// inlined into the scan's loop: a field is passed over on its name's length alone
+    /// unless that is the length of a name that matters here, `Host` (in every request) is
+    /// counted in place, and the others, rare, are noted out of line.
+    #[inline(always)]
     fn note(&mut self, name: &[u8], value: &'b [u8]) {
+        match name.len() {
+            4 => self.hosts += usize::from(token_is(name, b"host")),
+            6 | 10 | 14 | 17 => self.note_rare(name, value),
+            _ => {}
+        }
+    }
+
+    /// [`Facts::note`] for `Expect`, `Connection`, `Content-Length` and `Transfer-Encoding`
+    /// (and any name of the same length).
+    #[inline(never)]
+    fn note_rare(&mut self, name: &[u8], value: &'b [u8]) {
         let is = |lower: &[u8]| token_is(name, lower);
         match name.len() {
-            4 if is(b"host") => self.hosts += 1,
             6 if is(b"expect") => {
                 self.expect.get_or_insert(value);
             }
-            10 if is(b"connection") => {
-                self.connection_close |= lists_token(value, b"close");
-                self.connection_keep_alive |= lists_token(value, b"keep-alive");
-            }
+            10 if is(b"connection") => self.note_connection(value),
             14 if is(b"content-length") => self.note_content_length(value),
             17 if is(b"transfer-encoding") => self.transfer_encodings += 1,
             _ => {}
+        }
+    }
+
+    /// Notes whether a `Connection` value lists `close` or `keep-alive` (any case), in one
+    /// pass over its items.
+    fn note_connection(&mut self, value: &[u8]) {
+        for item in value.split(|&b| b == b',') {
+            let item = item.trim_ascii();
+            self.connection_close |= item.eq_ignore_ascii_case(b"close");
+            self.connection_keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
         }
     }
 
