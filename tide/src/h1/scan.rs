@@ -299,21 +299,24 @@ pub(crate) fn scan<'b>(
     let start = at;
     at = skip(buf, at, PLAIN);
     let path_end = at;
-    if at < len && buf[at] == b'?' {
+    if buf.get(at) == Some(&b'?') {
         at = skip(buf, at + 1, QUERY);
     }
+    // The byte after the plain part, looked at once: the space that ends the target (the
+    // usual case), or more of a target that is not plain.
     let mut plain = true;
-    if at < len && buf[at] != b' ' {
+    if buf.get(at).is_some_and(|&b| b != b' ') {
         plain = false;
         at = skip(buf, at, TARGET);
     }
-    if at == len {
-        return Ok(Scanned::Partial {
-            target_len: at - start,
-        });
-    }
-    if buf[at] != b' ' || at == start {
-        return Err(ScanError::RequestLine);
+    match buf.get(at) {
+        Some(b' ') if at > start => {}
+        None => {
+            return Ok(Scanned::Partial {
+                target_len: at - start,
+            });
+        }
+        Some(_) => return Err(ScanError::RequestLine),
     }
     let target = (start, at);
     let partial = Scanned::Partial {
