@@ -126,6 +126,31 @@ impl Request {
         }
     }
 
+    /// A request whose head `receive` writes in place, into the recycled request's empty
+    /// head ([`Head::receive`]), with `body` (`None`: an empty one), from the connection
+    /// `conn`; reading its body whole is bounded by `body_limit`. What the engine builds for
+    /// each request it reads.
+    pub(crate) fn received(
+        receive: impl FnOnce(&mut Head),
+        body: Option<Body>,
+        conn: &ConnInfo,
+        body_limit: u64,
+    ) -> Request {
+        // The box first, then each field written straight into it: a closure handed to
+        // `new_with` would carry every value to it first (measured: ~30 instructions of
+        // copies). A reset value has no extensions and no parameters already, an empty
+        // head and an empty body.
+        let mut parts = Recycled::new_with(|_: &mut Parts| {});
+        let fill = &mut *parts;
+        receive(&mut fill.head);
+        if let Some(body) = body {
+            fill.body.replace_with(body);
+        }
+        fill.conn = *conn;
+        fill.body_limit = body_limit;
+        Request { parts, state: () }
+    }
+
     /// A request built from an `http::Request` (for in-process requests).
     pub(crate) fn from_http(
         request: http::Request<Body>,

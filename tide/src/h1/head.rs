@@ -42,14 +42,33 @@ pub(crate) struct Head {
 impl Head {
     /// A head received as `raw`; `target` locates a plain origin-form target in it, else
     /// `uri` is the target already parsed.
+    #[cfg(test)]
     pub(crate) fn received(
         method: Method,
         version: Version,
         raw: Bytes,
         target: Result<Target, Box<Uri>>,
     ) -> Head {
-        let uri = OnceLock::new();
-        let target = match target {
+        let mut head = Head::empty();
+        head.receive(method, version, raw, target);
+        head
+    }
+
+    /// Makes this head, which holds nothing ([`Head::empty`], or [`released`](Head::release)),
+    /// the head received as `raw` (see [`Head::received`]), in place: a request's recycled
+    /// head is written field by field instead of a new one being built and moved in.
+    pub(crate) fn receive(
+        &mut self,
+        method: Method,
+        version: Version,
+        raw: Bytes,
+        target: Result<Target, Box<Uri>>,
+    ) {
+        debug_assert!(self.raw.is_empty() && self.uri.get().is_none());
+        debug_assert!(self.target.is_none() && self.headers.get().is_none());
+        self.method = method;
+        self.version = version;
+        self.target = match target {
             // Kept only where `target_text` may read it as text (see there): in order, in
             // `raw`, ASCII. The parser located it so; checking costs a few instructions.
             Ok(target)
@@ -63,22 +82,17 @@ impl Head {
             }
             // Never from the parser; read as `/` rather than as text it is not.
             Ok(_) => {
-                let _ = uri.set(Box::new(Uri::from_static("/")));
+                self.uri = OnceLock::from(Box::new(Uri::from_static("/")));
                 None
             }
             Err(parsed) => {
-                let _ = uri.set(parsed);
+                self.uri = OnceLock::from(parsed);
                 None
             }
         };
-        Head {
-            method,
-            version,
-            raw,
-            target,
-            uri,
-            headers: OnceLock::new(),
-        }
+        // The head held nothing: its `raw` is `Bytes::new()`, whose drop does nothing, so it
+        // is forgotten rather than dropped through the vtable.
+        std::mem::forget(std::mem::replace(&mut self.raw, raw));
     }
 
     /// A placeholder head holding nothing (what a recycled request holds between two

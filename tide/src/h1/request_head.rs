@@ -19,8 +19,8 @@
 
 use http::{Method, StatusCode, Uri, Version};
 
+use super::fields::{Fields, token_is};
 use super::head::Target;
-use super::response_head::lists_token;
 use super::scan::{self, ScanError, Scanned};
 use crate::settings::HeadLimits as Limits;
 
@@ -136,7 +136,7 @@ pub(crate) fn parse(
         _ => Version::HTTP_11,
     };
 
-    let body = body_framing(&facts, version)?;
+    let body = body_framing(&facts, version, &buf[..len])?;
     if version == Version::HTTP_11 && facts.hosts != 1 {
         return Err(HeadError::bad("HTTP/1.1 requires exactly one Host header"));
     }
@@ -185,8 +185,9 @@ fn names_an_http_version(buf: &[u8]) -> bool {
 struct Facts<'b> {
     /// `Host` fields seen.
     hosts: usize,
-    /// The values of the `Transfer-Encoding` fields (none, almost always).
-    transfer_encodings: Vec<&'b [u8]>,
+    /// `Transfer-Encoding` fields seen (none, almost always: their values are read again
+    /// from the head when there are some).
+    transfer_encodings: usize,
     /// The `Content-Length` all fields agreed on so far, or the first reason they do not.
     content_length: Option<Result<u64, HeadError>>,
     /// A `Connection` field lists `close`.
@@ -198,20 +199,42 @@ struct Facts<'b> {
 }
 
 impl<'b> Facts<'b> {
+    /// Notes one field (`name` is a token, as the scan found it). Small enough to be
+    /// inlined into the scan's loop: a field is passed over on its name's length alone
+    /// unless that is the length of a name that matters here, `Host` (in every request) is
+    /// counted in place, and the others, rare, are noted out of line.
+    #[inline(always)]
     fn note(&mut self, name: &[u8], value: &'b [u8]) {
-        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
         match name.len() {
-            4 if is(b"host") => self.hosts += 1,
+            4 => self.hosts += usize::from(token_is(name, b"host")),
+            6 | 10 | 14 | 17 => self.note_rare(name, value),
+            _ => {}
+        }
+    }
+
+    /// [`Facts::note`] for `Expect`, `Connection`, `Content-Length` and `Transfer-Encoding`
+    /// (and any name of the same length).
+    #[inline(never)]
+    fn note_rare(&mut self, name: &[u8], value: &'b [u8]) {
+        let is = |lower: &[u8]| token_is(name, lower);
+        match name.len() {
             6 if is(b"expect") => {
                 self.expect.get_or_insert(value);
             }
-            10 if is(b"connection") => {
-                self.connection_close |= lists_token(value, b"close");
-                self.connection_keep_alive |= lists_token(value, b"keep-alive");
-            }
+            10 if is(b"connection") => self.note_connection(value),
             14 if is(b"content-length") => self.note_content_length(value),
-            17 if is(b"transfer-encoding") => self.transfer_encodings.push(value),
+            17 if is(b"transfer-encoding") => self.transfer_encodings += 1,
             _ => {}
+        }
+    }
+
+    /// Notes whether a `Connection` value lists `close` or `keep-alive` (any case), in one
+    /// pass over its items.
+    fn note_connection(&mut self, value: &[u8]) {
+        for item in value.split(|&b| b == b',') {
+            let item = item.trim_ascii();
+            self.connection_close |= item.eq_ignore_ascii_case(b"close");
+            self.connection_keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
         }
     }
 
@@ -238,8 +261,13 @@ impl<'b> Facts<'b> {
 }
 
 /// Decides the body's framing from `Transfer-Encoding` and `Content-Length`.
-fn body_framing(facts: &Facts<'_>, version: Version) -> Result<BodyFraming, HeadError> {
-    let has_te = !facts.transfer_encodings.is_empty();
+/// `head` is the whole head, read again for the `Transfer-Encoding` values.
+fn body_framing(
+    facts: &Facts<'_>,
+    version: Version,
+    head: &[u8],
+) -> Result<BodyFraming, HeadError> {
+    let has_te = facts.transfer_encodings > 0;
     if has_te && facts.content_length.is_some() {
         return Err(HeadError::bad("both Transfer-Encoding and Content-Length"));
     }
@@ -247,7 +275,11 @@ fn body_framing(facts: &Facts<'_>, version: Version) -> Result<BodyFraming, Head
         if version == Version::HTTP_10 {
             return Err(HeadError::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
-        return transfer_coding(&facts.transfer_encodings).map(|()| BodyFraming::Chunked);
+        let values: Vec<&[u8]> = Fields::of(head)
+            .filter(|(name, _)| token_is(name, b"transfer-encoding"))
+            .map(|(_, value)| value)
+            .collect();
+        return transfer_coding(&values).map(|()| BodyFraming::Chunked);
     }
     match facts.content_length {
         Some(Ok(0)) | None => Ok(BodyFraming::Empty),

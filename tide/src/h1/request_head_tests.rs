@@ -123,6 +123,20 @@ fn keep_alive_rules() {
     assert!(!accept("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade, Close\r\n\r\n").keep_alive);
     assert!(!accept("GET / HTTP/1.0\r\n\r\n").keep_alive);
     assert!(accept("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);
+    // A field whose name is as long as `Connection` is not one.
+    assert!(accept("GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: close\r\n\r\n").keep_alive);
+    refuse("GET / HTTP/1.1\r\nHose: h\r\n\r\n", 400);
+    // Any item, any case, in any `Connection` field; `close` wins over `keep-alive`.
+    assert!(accept("GET / HTTP/1.0\r\nConnection: foo , KEEP-Alive\r\n\r\n").keep_alive);
+    assert!(accept("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n").keep_alive);
+    assert!(
+        !accept("GET / HTTP/1.1\r\nHost: h\r\nconnection: keep-alive,close\r\n\r\n").keep_alive
+    );
+    assert!(
+        !accept("GET / HTTP/1.1\r\nHost: h\r\nConnection: a\r\nCONNECTION:\tclose \r\n\r\n")
+            .keep_alive
+    );
+    assert!(!accept("GET / HTTP/1.0\r\nConnection: keep-alive-ish, closed\r\n\r\n").keep_alive);
 }
 
 #[test]
@@ -210,6 +224,20 @@ fn unknown_codings_are_501() {
     );
     refuse(
         "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        501,
+    );
+    // The values are read again from the head, whatever the case of the names, with the
+    // fields between them skipped.
+    refuse(
+        "POST / HTTP/1.1\r\ntransfer-ENCODING:  gzip \r\nHost: h\r\nTRANSFER-ENCODING: chunked\r\n\r\n",
+        501,
+    );
+    let split =
+        accept("POST / HTTP/1.1\r\nX: 1\r\ntransfer-encoding: Chunked\t\r\nHost: h\r\n\r\n");
+    assert_eq!(split.body, BodyFraming::Chunked);
+    // An empty value is a coding too (as it always was): two codings, 501.
+    refuse(
+        "POST / HTTP/1.1\r\nTransfer-Encoding:\r\nHost: h\r\ntransfer-encoding: chunked\r\n\r\n",
         501,
     );
 }

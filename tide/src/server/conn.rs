@@ -483,15 +483,26 @@ fn into_request(
     let body = match decoder {
         Some(decoder) => {
             let generation = reader.begin_body(Some(decoder), head.expect_continue);
-            Body::incoming(shared.clone(), generation, length, settings.max_body_bytes)
+            Some(Body::incoming(
+                shared.clone(),
+                generation,
+                length,
+                settings.max_body_bytes,
+            ))
         }
         None => {
             reader.begin_body(None, false);
-            Body::empty()
+            None
         }
     };
-    let head = Head::received(head.method, head.version, raw, head.target);
-    Request::new(head, body, *conn, settings.max_body_bytes)
+    let RequestHead {
+        method,
+        version,
+        target,
+        ..
+    } = head;
+    let receive = |into: &mut Head| into.receive(method, version, raw, target);
+    Request::received(receive, body, conn, settings.max_body_bytes)
 }
 
 /// What [`write_buffered`] did with a response.
