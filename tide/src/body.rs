@@ -196,6 +196,18 @@ impl Body {
         }
     }
 
+    /// The bytes of a body held in memory (empty, static, `Bytes` or a `Vec`); `None` for
+    /// any other (an omitted body among them: its length is not that of its bytes).
+    pub(crate) fn held(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::Empty => Some(&[]),
+            Kind::Static(bytes) => Some(bytes),
+            Kind::Full(bytes) => Some(bytes),
+            Kind::Owned(bytes) => Some(bytes),
+            Kind::Stream(..) | Kind::Incoming(_) | Kind::Omitted(_) => None,
+        }
+    }
+
     /// The buffer of a body kept as the `Vec` it was built in, taken (for reuse once the
     /// body is written), leaving this body empty; any other body is left as it is.
     pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {

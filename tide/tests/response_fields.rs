@@ -61,6 +61,8 @@ fn usual_app() -> tide::App<()> {
     app.at("/bytes").get(|_| async { Ok(vec![1u8, 2, 3]) });
     app.at("/string")
         .get(|_| async { Ok(String::from("owned")) });
+    app.at("/created")
+        .get(|_| async { Ok(Response::builder(StatusCode::CREATED).body("made").build()) });
     app
 }
 
@@ -186,4 +188,46 @@ fn a_refused_header_is_a_500_and_the_connection_stays() {
     assert_eq!(response.header("set-cookie"), None, "{response:?}");
     assert!(!response.says_close(), "{response:?}");
     client.get("/ok").assert(200, "fine");
+}
+
+#[test]
+fn answers_of_another_shape_than_the_usual_one_are_written_by_the_general_path() {
+    let server = serve_app(usual_app());
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\nserver: tide\r\n\
+                content-length: 13\r\ndate: <date>\r\n\r\n";
+    let cases = [
+        // HTTP/1.0 keeps the connection only when asked, and says so.
+        (
+            "GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".to_owned(),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\nserver: tide\r\n\
+             content-length: 13\r\nconnection: keep-alive\r\ndate: <date>\r\n\r\nHello, World!"
+                .to_owned(),
+        ),
+        // HEAD: the same head, no body.
+        (
+            "HEAD /plaintext HTTP/1.1\r\nHost: t\r\n\r\n".to_owned(),
+            head.to_owned(),
+        ),
+        // Not a 200.
+        (
+            get("/created"),
+            "HTTP/1.1 201 Created\r\ncontent-type: text/plain; charset=utf-8\r\nserver: tide\r\n\
+             content-length: 4\r\ndate: <date>\r\n\r\nmade"
+                .to_owned(),
+        ),
+        // Neither a keep-alive request.
+        (
+            "GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_owned(),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\nserver: tide\r\n\
+             content-length: 13\r\nconnection: close\r\ndate: <date>\r\n\r\nHello, World!"
+                .to_owned(),
+        ),
+    ];
+    let mut client = server.connect();
+    for (request, expected) in cases {
+        client.send(request);
+        let text = read_bytes(&mut client, expected.len() - 6 + 29);
+        assert_eq!(without_dates(&text), expected);
+    }
+    client.assert_closed();
 }

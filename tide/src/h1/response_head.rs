@@ -138,6 +138,30 @@ pub(crate) fn write_response(out: &mut Vec<u8>, head: &ResponseHead<'_>, body: &
     room.done();
 }
 
+/// Appends the usual response: `HTTP/1.1 200 OK`, fields kept as plain lines
+/// ([`ResponseFields::plain_lines`]), the body's `content-length`, the batch's `Date`, then
+/// the body, which is in memory; the connection stays open. It is what [`write_response`]
+/// writes for such a response (a test holds the two to it), without its choices.
+pub(crate) fn write_ok(
+    out: &mut Vec<u8>,
+    [content_type, lines]: [&[u8]; 2],
+    date: &[u8; DATE_LEN],
+    body: &[u8],
+) {
+    let size = STATUS_LINE_OK.len() + content_type.len() + lines.len() + TAIL_MAX + body.len();
+    let mut room = Room::new(out, size);
+    room.put(STATUS_LINE_OK);
+    room.put(content_type);
+    room.put(lines);
+    room.put(b"content-length: ");
+    put_decimal(&mut room, body.len() as u64);
+    room.put(b"\r\ndate: ");
+    room.put(date);
+    room.put(b"\r\n\r\n");
+    room.put(body);
+    room.done();
+}
+
 /// The status line of the usual response.
 const STATUS_LINE_OK: &[u8] = b"HTTP/1.1 200 OK\r\n";
 
@@ -174,6 +198,7 @@ const TAIL_MAX: usize = 128;
 const MAX_DIGITS: usize = 20;
 
 /// Puts `value` in decimal.
+#[inline]
 fn put_decimal(room: &mut Room<'_>, value: u64) {
     if let Ok(small) = u32::try_from(value)
         && small < 100_000_000
@@ -195,8 +220,16 @@ fn put_decimal(room: &mut Room<'_>, value: u64) {
         }
         room.put(&word.to_le_bytes());
         room.take_back(8 - count);
-        return;
+    } else {
+        put_long_decimal(room, value);
     }
+}
+
+/// [`put_decimal`] of a value of more than 8 digits: out of line, so that the usual one
+/// stays small.
+#[cold]
+#[inline(never)]
+fn put_long_decimal(room: &mut Room<'_>, value: u64) {
     let mut digits = [0u8; MAX_DIGITS];
     let mut at = MAX_DIGITS;
     let mut rest = value;
@@ -578,6 +611,37 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_usual_response_is_written_as_the_general_writer_writes_it() {
+        let date = *b"Sun, 06 Nov 1994 08:49:37 GMT";
+        let mut with_lines = ResponseFields::with_content_type(ContentTypeLine::new(
+            b"content-type: application/json\r\n",
+        ));
+        with_lines.insert("server", "tide").unwrap();
+        with_lines.append("x-more", "1").unwrap();
+        let big = vec![b'x'; 123_456];
+        for fields in [ResponseFields::default(), with_lines] {
+            for body in [&b""[..], b"Hello, World!", &big] {
+                let head = ResponseHead {
+                    version: Version::HTTP_11,
+                    status: StatusCode::OK,
+                    fields: &fields,
+                    framing: ResponseFraming::Length(body.len() as u64),
+                    connection: ConnectionHeader::Default,
+                    date: Some(&date),
+                };
+                let mut general = b"earlier".to_vec();
+                write_response(&mut general, &head, body);
+                let mut usual = b"earlier".to_vec();
+                write_ok(&mut usual, fields.plain_lines().unwrap(), &date, body);
+                assert_eq!(
+                    String::from_utf8_lossy(&usual),
+                    String::from_utf8_lossy(&general)
+                );
             }
         }
     }

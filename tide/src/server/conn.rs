@@ -34,7 +34,7 @@ use crate::h1::request_head::{BodyFraming, RequestHead};
 use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
     ConnectionHeader, LAST_CHUNK, ResponseFraming, ResponseHead, status_allows_body, write_chunk,
-    write_head, write_response,
+    write_head, write_ok, write_response,
 };
 use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
@@ -538,6 +538,24 @@ fn write_buffered(
     mut response: Response,
     mut keep_alive: bool,
 ) -> Written {
+    // The usual response (a `200` to a keep-alive HTTP/1.1 request that is not `HEAD`,
+    // fields with nothing the engine must read or filter, a small body in memory) is written
+    // in one pass, with none of the choices below: they would all come out the same.
+    if keep_alive
+        && !is_head
+        && version == Version::HTTP_11
+        && response.status() == StatusCode::OK
+        && let Some(lines) = response.fields().plain_lines()
+        && let Some(body) = response.body().held()
+        && body.len() <= INLINE_BODY_BYTES
+    {
+        let (buf, date) = out.buffer_and_date();
+        write_ok(buf, lines, date, body);
+        if let Some(buffer) = response.take_body_buffer() {
+            give_back_body_buffer(buffer);
+        }
+        return Written::Whole(true);
+    }
     let status = response.status();
     let framing = if !status_allows_body(status) {
         if status == StatusCode::SWITCHING_PROTOCOLS {
