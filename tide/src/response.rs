@@ -71,6 +71,14 @@ impl Parts {
         }
     }
 
+    /// Drops the extensions (keeping the map's memory) and the continuation of a `101`.
+    #[cold]
+    #[inline(never)]
+    fn drop_extras(&mut self) {
+        self.extensions.clear();
+        self.on_upgrade = None;
+    }
+
     fn new_empty() -> Parts {
         Parts {
             status: StatusCode::OK,
@@ -99,8 +107,10 @@ impl Recycle for Parts {
         self.fields.clear();
         self.forget_map();
         self.body.replace_with(Body::empty());
-        self.extensions.clear();
-        self.on_upgrade = None;
+        // The usual response has neither: nothing to drop, and no call.
+        if !self.extensions.is_empty() || self.on_upgrade.is_some() {
+            self.drop_extras();
+        }
     }
 }
 

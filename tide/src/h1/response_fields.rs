@@ -161,9 +161,8 @@ impl Lines {
         room.put(b": ");
         room.put(value);
         room.put(b"\r\n");
-        let lines = room.done();
-        let start = lines.len() - (name.len() + value.len() + 4);
-        self.special |= is_special(&lines[start..start + name.len()]);
+        room.done();
+        self.special |= is_special(name);
         Ok(())
     }
 
@@ -234,17 +233,17 @@ pub(crate) struct FieldFacts {
     pub(crate) says_close: bool,
 }
 
-/// The fields the engine writes itself, or reads: never copied blindly. `name` is
-/// lowercase (as lines keep names); the length is looked at first, so that other names
-/// cost one comparison.
+/// The fields the engine writes itself, or reads: never copied blindly. Any case; the
+/// length is looked at first, so that other names cost one comparison.
 fn is_special(name: &[u8]) -> bool {
-    match name.len() {
-        4 => name == b"date",
-        10 => name == b"connection",
-        14 => name == b"content-length",
-        17 => name == b"transfer-encoding",
-        _ => false,
-    }
+    let special: &[u8] = match name.len() {
+        4 => b"date",
+        10 => b"connection",
+        14 => b"content-length",
+        17 => b"transfer-encoding",
+        _ => return false,
+    };
+    name.eq_ignore_ascii_case(special)
 }
 
 /// Whether `name` is a field name (a token), as `HeaderName` has it.
@@ -302,6 +301,7 @@ const MAX_KEPT_LINES_BYTES: usize = 1024;
 impl ResponseFields {
     /// Empties the fields, keeping the lines' buffer (up to [`MAX_KEPT_LINES_BYTES`]) for
     /// the next response.
+    #[inline]
     pub(crate) fn clear(&mut self) {
         match self {
             ResponseFields::Lines(own) if own.lines.capacity() <= MAX_KEPT_LINES_BYTES => {
@@ -309,8 +309,15 @@ impl ResponseFields {
                 own.lines.clear();
                 own.special = false;
             }
-            other => *other = ResponseFields::default(),
+            other => other.replace_with_default(),
         }
+    }
+
+    /// [`clear`](Self::clear) of a map or of a buffer grown too large: out of line.
+    #[cold]
+    #[inline(never)]
+    fn replace_with_default(&mut self) {
+        *self = ResponseFields::default();
     }
 
     /// Replaces the fields with `fresh`, keeping this one's buffer when `fresh` has none.
