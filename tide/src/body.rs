@@ -96,13 +96,13 @@ impl Body {
     /// Puts `body` in this one's place, dropping this one; an empty or static body (what a
     /// recycled request or response holds, the usual text answer) is dropped without
     /// calling into the drop glue.
+    #[inline]
     pub(crate) fn replace_with(&mut self, body: Body) {
-        let old = std::mem::replace(self, body);
-        if matches!(old.kind, Kind::Empty | Kind::Static(_)) {
-            // Holds nothing to drop: forgetting it drops nothing.
-            std::mem::forget(old);
+        if matches!(self.kind, Kind::Empty | Kind::Static(_)) {
+            // Holds nothing to drop: overwritten, the old value never read.
+            std::mem::forget(std::mem::replace(self, body));
         } else {
-            drop(old);
+            *self = body;
         }
     }
 

@@ -336,6 +336,7 @@ impl ResponseFields {
 
     /// Sets the `Content-Type` of fields that have none (a reset or new value): into its
     /// slot, with no other field touched.
+    #[inline]
     pub(crate) fn put_content_type(&mut self, content_type: ContentTypeLine) {
         match self {
             ResponseFields::Lines(own) => own.content_type = Some(content_type),

@@ -148,13 +148,18 @@ pub(crate) fn write_ok(
     date: &[u8; DATE_LEN],
     body: &[u8],
 ) {
+    // The digits first: their loop then has none of the room's bookkeeping to carry.
+    let length = short_decimal(body.len() as u64);
     let size = STATUS_LINE_OK.len() + content_type.len() + lines.len() + TAIL_MAX + body.len();
     let mut room = Room::new(out, size);
     room.put(STATUS_LINE_OK);
     room.put(content_type);
     room.put(lines);
     room.put(b"content-length: ");
-    put_decimal(&mut room, body.len() as u64);
+    match length {
+        Some(digits) => put_digits(&mut room, digits),
+        None => put_long_decimal(&mut room, body.len() as u64),
+    }
     room.put(b"\r\ndate: ");
     room.put(date);
     room.put(b"\r\n\r\n");
@@ -200,29 +205,43 @@ const MAX_DIGITS: usize = 20;
 /// Puts `value` in decimal.
 #[inline]
 fn put_decimal(room: &mut Room<'_>, value: u64) {
-    if let Ok(small) = u32::try_from(value)
-        && small < 100_000_000
-    {
-        // Up to 8 digits, the usual length: each digit, produced last first, is shifted in
-        // at the low end of a word, so that the word's little-endian bytes are the digits in
-        // order. The whole word is put (8 bytes, a store), and what is past the digits taken
-        // back: no digit count beforehand, no copy of a length known only at run time.
-        let mut word = 0u64;
-        let mut count = 0;
-        let mut rest = small;
-        loop {
-            word = (word << 8) | u64::from(b'0' + (rest % 10) as u8);
-            count += 1;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        room.put(&word.to_le_bytes());
-        room.take_back(8 - count);
-    } else {
-        put_long_decimal(room, value);
+    match short_decimal(value) {
+        Some(digits) => put_digits(room, digits),
+        None => put_long_decimal(room, value),
     }
+}
+
+/// Up to 8 decimal digits: a word holding them first to last, and how many there are.
+type ShortDecimal = ([u8; 8], usize);
+
+/// `value` in decimal when it has up to 8 digits (the usual length). Each digit, produced
+/// last first, is shifted in at the low end of a word, so that the word's little-endian
+/// bytes are the digits in order: no digit count beforehand, and the digits are put as a
+/// copy of a length known when compiled ([`put_digits`]).
+#[inline]
+fn short_decimal(value: u64) -> Option<ShortDecimal> {
+    let mut rest = u32::try_from(value)
+        .ok()
+        .filter(|&small| small < 100_000_000)?;
+    let mut word = 0u64;
+    let mut count = 0;
+    loop {
+        word = (word << 8) | u64::from(b'0' + (rest % 10) as u8);
+        count += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    Some((word.to_le_bytes(), count))
+}
+
+/// Puts the digits of a [`short_decimal`]: the whole word (one store), then what is past
+/// the digits taken back.
+#[inline]
+fn put_digits(room: &mut Room<'_>, (digits, count): ShortDecimal) {
+    room.put(&digits);
+    room.take_back(digits.len() - count);
 }
 
 /// [`put_decimal`] of a value of more than 8 digits: out of line, so that the usual one
