@@ -328,6 +328,8 @@ impl<'a> Room<'a> {
     /// Takes back the last `count` bytes put.
     #[inline]
     pub(super) fn take_back(&mut self, count: usize) {
+        // Never below the start: `filled <= size` is what every `put` relies on.
+        assert!(count <= self.filled, "taking back more than was put");
         self.filled -= count;
     }
 
@@ -708,6 +710,15 @@ mod tests {
         room.put_mapped(b"XY", |b| b.to_ascii_lowercase());
         room.done();
         assert_eq!(out, b"keptabcxy");
+    }
+
+    #[test]
+    #[should_panic(expected = "taking back more than was put")]
+    fn taking_back_more_than_was_put_panics() {
+        let mut out = Vec::new();
+        let mut room = Room::new(&mut out, 4);
+        room.put(b"ab");
+        room.take_back(3);
     }
 
     #[test]
