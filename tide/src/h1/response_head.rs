@@ -3,6 +3,12 @@
 //! The engine owns framing: it decides between `Content-Length` and chunked coding from what it
 //! knows of the body, and drops any `Content-Length` or `Transfer-Encoding` the handler set,
 //! so a handler can never make the response's framing disagree with its body.
+//!
+//! A response is written in one pass into room reserved once at the end of the buffer
+//! ([`Room`], this module's one `unsafe`: pieces copied without a capacity check of their
+//! own, each checked against the reservation, the length set once): [`write_response`] for
+//! any response, [`write_ok`] for the usual one (`200`, plain field lines, a body in memory,
+//! nothing to choose), which must write the same bytes (a test holds them to it).
 
 use http::{StatusCode, Version};
 
