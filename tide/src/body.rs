@@ -57,6 +57,9 @@ pub struct Body {
 
 enum Kind {
     Empty,
+    /// Bytes that live for the whole program (a `&'static str`): nothing to drop, and
+    /// nothing to build until something asks for `Bytes`.
+    Static(&'static [u8]),
     Full(Bytes),
     /// A body in the buffer it was built in (serialized JSON, a `String`, a `Vec`): turning
     /// a `Vec` whose capacity is not its length into `Bytes` allocates, so it stays a `Vec`
@@ -90,15 +93,16 @@ impl Body {
         Body { kind: Kind::Empty }
     }
 
-    /// Puts `body` in this one's place, dropping this one; an empty body (what a recycled
-    /// request or response holds) is dropped without calling into the drop glue.
+    /// Puts `body` in this one's place, dropping this one; an empty or static body (what a
+    /// recycled request or response holds, the usual text answer) is dropped without
+    /// calling into the drop glue.
+    #[inline]
     pub(crate) fn replace_with(&mut self, body: Body) {
-        let old = std::mem::replace(self, body);
-        if matches!(old.kind, Kind::Empty) {
-            // Holds nothing: forgetting it drops nothing.
-            std::mem::forget(old);
+        if matches!(self.kind, Kind::Empty | Kind::Static(_)) {
+            // Holds nothing to drop: overwritten, the old value never read.
+            std::mem::forget(std::mem::replace(self, body));
         } else {
-            drop(old);
+            *self = body;
         }
     }
 
@@ -167,6 +171,7 @@ impl Body {
     pub fn len(&self) -> Option<u64> {
         match &self.kind {
             Kind::Empty => Some(0),
+            Kind::Static(bytes) => Some(bytes.len() as u64),
             Kind::Full(bytes) => Some(bytes.len() as u64),
             Kind::Owned(bytes) => Some(bytes.len() as u64),
             Kind::Stream(_, length) => *length,
@@ -184,17 +189,34 @@ impl Body {
     pub(crate) fn as_full(&self) -> Option<&[u8]> {
         match &self.kind {
             Kind::Empty | Kind::Omitted(_) => Some(&[]),
+            Kind::Static(bytes) => Some(bytes),
             Kind::Full(bytes) => Some(bytes),
             Kind::Owned(bytes) => Some(bytes),
             _ => None,
         }
     }
 
+    /// The bytes of a body held in memory (empty, static, `Bytes` or a `Vec`); `None` for
+    /// any other (an omitted body among them: its length is not that of its bytes).
+    pub(crate) fn held(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::Empty => Some(&[]),
+            Kind::Static(bytes) => Some(bytes),
+            Kind::Full(bytes) => Some(bytes),
+            Kind::Owned(bytes) => Some(bytes),
+            Kind::Stream(..) | Kind::Incoming(_) | Kind::Omitted(_) => None,
+        }
+    }
+
     /// The buffer of a body kept as the `Vec` it was built in, taken (for reuse once the
-    /// body is written).
-    pub(crate) fn into_buffer(self) -> Option<Vec<u8>> {
-        match self.kind {
-            Kind::Owned(buffer) => Some(buffer),
+    /// body is written), leaving this body empty; any other body is left as it is.
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        match &mut self.kind {
+            Kind::Owned(buffer) => {
+                let buffer = std::mem::take(buffer);
+                self.kind = Kind::Empty;
+                Some(buffer)
+            }
             _ => None,
         }
     }
@@ -223,6 +245,7 @@ impl Body {
         }
         match self.kind {
             Kind::Empty | Kind::Omitted(_) => return Ok(Bytes::new()),
+            Kind::Static(bytes) => return Ok(Bytes::from_static(bytes)),
             Kind::Full(bytes) => return Ok(bytes),
             Kind::Owned(bytes) => return Ok(bytes.into()),
             _ => {}
@@ -242,6 +265,11 @@ impl Body {
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         match &mut self.kind {
             Kind::Empty | Kind::Omitted(_) => Poll::Ready(None),
+            Kind::Static(bytes) => {
+                let bytes = *bytes;
+                self.kind = Kind::Empty;
+                Poll::Ready((!bytes.is_empty()).then(|| Ok(Bytes::from_static(bytes))))
+            }
             Kind::Full(bytes) => {
                 let bytes = std::mem::take(bytes);
                 self.kind = Kind::Empty;
@@ -292,7 +320,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Empty => "empty",
-            Kind::Full(_) | Kind::Owned(_) => "full",
+            Kind::Static(_) | Kind::Full(_) | Kind::Owned(_) => "full",
             Kind::Stream(..) => "stream",
             Kind::Incoming(_) => "incoming",
             Kind::Omitted(_) => "omitted",
@@ -306,13 +334,15 @@ impl fmt::Debug for Body {
 
 impl From<&'static str> for Body {
     fn from(text: &'static str) -> Body {
-        Body::from_bytes(Bytes::from_static(text.as_bytes()))
+        Body::from(text.as_bytes())
     }
 }
 
 impl From<&'static [u8]> for Body {
     fn from(bytes: &'static [u8]) -> Body {
-        Body::from_bytes(Bytes::from_static(bytes))
+        Body {
+            kind: Kind::Static(bytes),
+        }
     }
 }
 
@@ -510,5 +540,43 @@ mod tests {
             Body::from("").poll_chunk(&mut cx),
             Poll::Ready(None)
         ));
+    }
+
+    #[test]
+    fn a_static_body_reads_like_the_same_bytes_held_in_bytes() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for text in ["", "static text"] {
+            let static_body = || Body::from(text);
+            let held = || Body::from(Bytes::copy_from_slice(text.as_bytes()));
+            assert!(matches!(static_body().kind, Kind::Static(_)));
+            assert_eq!(static_body().len(), held().len());
+            assert_eq!(static_body().as_full(), held().as_full());
+            assert_eq!(
+                read(static_body(), 100).unwrap(),
+                read(held(), 100).unwrap()
+            );
+            let (mut a, mut b) = (static_body(), held());
+            loop {
+                match (a.poll_chunk(&mut cx), b.poll_chunk(&mut cx)) {
+                    (Poll::Ready(Some(Ok(x))), Poll::Ready(Some(Ok(y)))) => assert_eq!(x, y),
+                    (Poll::Ready(None), Poll::Ready(None)) => break,
+                    other => panic!("{text:?}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_body_built_in_a_vec_gives_its_buffer_back() {
+        let mut owned = Body::from(b"{}".to_vec());
+        assert_eq!(owned.take_buffer(), Some(b"{}".to_vec()));
+        assert!(owned.is_empty(), "taken: the body is empty");
+        let mut text = Body::from("text");
+        assert_eq!(text.take_buffer(), None);
+        assert_eq!(text.as_full(), Some(&b"text"[..]), "any other body stays");
+        let mut replaced = Body::from("old");
+        replaced.replace_with(Body::from(vec![1, 2]));
+        assert_eq!(replaced.as_full(), Some(&[1, 2][..]));
     }
 }

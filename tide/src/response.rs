@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::thread::LocalKey;
 
-use http::header::{CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
+use http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{Extensions, HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::h1::response_fields::{ResponseFields, is_field_name, is_field_value};
+use crate::h1::response_fields::{ContentTypeLine, InvalidField, ResponseFields, is_field_value};
 
 use crate::Cookie;
 use crate::recycle::{Recycle, Recycled, Spares};
@@ -63,6 +63,22 @@ thread_local! {
 }
 
 impl Parts {
+    /// Drops the map [`Response::headers`] lent, if it was built (the usual response never
+    /// builds it: then nothing is dropped or written).
+    fn forget_map(&mut self) {
+        if self.map.get().is_some() {
+            self.map = OnceLock::new();
+        }
+    }
+
+    /// Drops the extensions (keeping the map's memory) and the continuation of a `101`.
+    #[cold]
+    #[inline(never)]
+    fn drop_extras(&mut self) {
+        self.extensions.clear();
+        self.on_upgrade = None;
+    }
+
     fn new_empty() -> Parts {
         Parts {
             status: StatusCode::OK,
@@ -80,16 +96,21 @@ impl Recycle for Parts {
         &SPARE_RESPONSES
     }
 
+    // Out of line: only a thread without a spare box calls it, and inlined it would make
+    // every response's construction reserve the stack for a whole new `Parts`.
+    #[inline(never)]
     fn empty() -> Parts {
         Parts::new_empty()
     }
 
     fn reset(&mut self) {
         self.fields.clear();
-        self.map = OnceLock::new();
+        self.forget_map();
         self.body.replace_with(Body::empty());
-        self.extensions.clear();
-        self.on_upgrade = None;
+        // The usual response has neither: nothing to drop, and no call.
+        if !self.extensions.is_empty() || self.on_upgrade.is_some() {
+            self.drop_extras();
+        }
     }
 }
 
@@ -138,7 +159,7 @@ impl Response {
 
     /// The headers, mutably; from then on the response keeps them in this map.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.parts.map.take();
+        self.parts.forget_map();
         self.parts.fields.map_mut()
     }
 
@@ -167,10 +188,11 @@ impl Response {
     #[track_caller]
     pub fn insert_header(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
         let (name, value) = (name.as_ref(), value.as_ref());
-        check_field(name, value);
-        self.parts.map.take();
-        self.parts.fields.remove(name);
-        self.parts.fields.append(name, value);
+        // Checked as it is copied in: nothing changes when the name or value is refused.
+        if let Err(invalid) = self.parts.fields.insert(name, value) {
+            refuse_field(name, value, invalid);
+        }
+        self.parts.forget_map();
     }
 
     /// Adds a value to header `name`.
@@ -181,14 +203,15 @@ impl Response {
     #[track_caller]
     pub fn append_header(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
         let (name, value) = (name.as_ref(), value.as_ref());
-        check_field(name, value);
-        self.parts.map.take();
-        self.parts.fields.append(name, value);
+        if let Err(invalid) = self.parts.fields.append(name, value) {
+            refuse_field(name, value, invalid);
+        }
+        self.parts.forget_map();
     }
 
     /// Removes header `name`.
     pub fn remove_header(&mut self, name: impl AsRef<str>) {
-        self.parts.map.take();
+        self.parts.forget_map();
         self.parts.fields.remove(name.as_ref());
     }
 
@@ -234,6 +257,12 @@ impl Response {
     /// Takes the body, leaving an empty one.
     pub fn take_body(&mut self) -> Body {
         std::mem::take(&mut self.parts.body)
+    }
+
+    /// Takes the buffer of a body built in a `Vec` (once the engine has copied it), for
+    /// reuse; any other body stays.
+    pub(crate) fn take_body_buffer(&mut self) -> Option<Vec<u8>> {
+        self.parts.body.take_buffer()
     }
 
     /// Sets the body to `value` as JSON, with its content type.
@@ -304,13 +333,12 @@ impl Response {
 }
 
 /// Panics, at the caller, on a header name or value `http` would refuse.
+#[cold]
 #[track_caller]
-fn check_field(name: &str, value: &str) {
-    if !is_field_name(name.as_bytes()) {
-        panic!("{name:?} is not a valid header name");
-    }
-    if !is_field_value(value.as_bytes()) {
-        panic!("{value:?} is not a valid value for header {name}");
+fn refuse_field(name: &str, value: &str, invalid: InvalidField) -> ! {
+    match invalid {
+        InvalidField::Name => panic!("{name:?} is not a valid header name"),
+        InvalidField::Value => panic!("{value:?} is not a valid value for header {name}"),
     }
 }
 
@@ -374,15 +402,20 @@ impl From<ResponseBuilder> for Response {
 }
 
 /// `Content-Type` of text.
-const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+pub(crate) const TEXT_PLAIN: ContentTypeLine =
+    ContentTypeLine::new(b"content-type: text/plain; charset=utf-8\r\n");
 /// `Content-Type` of bytes.
-const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+const OCTET_STREAM: ContentTypeLine =
+    ContentTypeLine::new(b"content-type: application/octet-stream\r\n");
 /// `Content-Type` of JSON.
-const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const APPLICATION_JSON: ContentTypeLine =
+    ContentTypeLine::new(b"content-type: application/json\r\n");
 
 /// A `200 OK` with `body` of `content_type` (a constant: checked when compiled, not per
-/// response).
-fn with_body(body: Body, content_type: HeaderValue) -> Response {
+/// response). Inlined, so that the body is written into the box where it is made (a static
+/// text is three words) instead of built on the stack and moved.
+#[inline]
+fn with_body(body: Body, content_type: ContentTypeLine) -> Response {
     Response {
         // A reset value has no map, no extensions and no fields already.
         parts: Recycled::new_with(|parts: &mut Parts| {

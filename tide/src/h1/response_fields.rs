@@ -2,68 +2,226 @@
 //! as until someone asks for an `http::HeaderMap`.
 //!
 //! A handler's response usually carries a `Content-Type` and a few fields set by name and
-//! text; kept as `name: value` CRLF lines (names lowercased, both checked when set) they cost
-//! one buffer, no hashing, and are written to the wire with one copy. `Content-Type` has its
-//! own slot, so that the common answers (text, JSON, bytes) need no buffer at all. The map
-//! form is built when asked for ([`ResponseFields::map_mut`]) and is from then on what the
-//! response holds.
+//! text; kept as `name: value` CRLF lines (names lowercased, both checked as they are copied
+//! in) they cost one buffer, no hashing, and are written to the wire with one copy. The
+//! `Content-Type` of a response made from a value (text, JSON, bytes) has its own slot holding
+//! a whole line known when compiled ([`ContentTypeLine`]), so that the common answers copy
+//! nothing to set it and one constant to write it. The map form is built when asked for
+//! ([`ResponseFields::map_mut`]) and is from then on what the response holds.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING};
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::fields::{Fields, is_named};
-use super::response_head::lists_token;
+use super::response_head::{Room, lists_token};
 use super::scan::{is_token, is_value_byte};
 
 /// The header fields of a response.
 #[derive(Debug, Clone)]
 pub(crate) enum ResponseFields {
-    /// `Content-Type` and the other fields as lines.
+    /// A constant `Content-Type` line and the other fields as lines.
     Lines(Lines),
     /// Every field, in a map.
     Map(HeaderMap),
 }
 
-/// `Content-Type` in its slot, the other fields as `name: value` CRLF lines.
+/// A constant `Content-Type` line in its slot, the other fields as `name: value` CRLF lines
+/// (a `Content-Type` set by name among them).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Lines {
-    content_type: Option<HeaderValue>,
+    content_type: Option<ContentTypeLine>,
     lines: Vec<u8>,
     /// Some line is a field the engine writes itself or must read (`Date`, `Connection`,
     /// `Content-Length`, `Transfer-Encoding`).
     special: bool,
 }
 
-impl Lines {
-    fn append(&mut self, name: &str, value: &str) {
-        if is_named(name.as_bytes(), b"content-type") && self.content_type.is_none() {
-            self.content_type = HeaderValue::from_str(value).ok();
-            return;
+/// A whole `content-type: VALUE` CRLF line, checked when compiled ([`ContentTypeLine::new`]
+/// in a constant): the `Content-Type` of the answers made from values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ContentTypeLine(&'static [u8]);
+
+/// What every [`ContentTypeLine`] begins with.
+const CONTENT_TYPE_PREFIX: &[u8] = b"content-type: ";
+
+impl ContentTypeLine {
+    /// The line `line`, which must be `content-type: VALUE` CRLF with `VALUE` field text.
+    ///
+    /// # Panics
+    ///
+    /// If `line` is not such a line: when compiled, since it is meant for constants.
+    pub(crate) const fn new(line: &'static [u8]) -> ContentTypeLine {
+        let prefix = CONTENT_TYPE_PREFIX.len();
+        assert!(line.len() >= prefix + 2, "not a content-type line");
+        let mut at = 0;
+        while at < prefix {
+            assert!(
+                line[at] == CONTENT_TYPE_PREFIX[at],
+                "not a content-type line"
+            );
+            at += 1;
         }
-        if self.lines.is_empty() {
-            self.lines.reserve(64);
+        while at < line.len() - 2 {
+            assert!(is_text(line[at]), "not a content-type value");
+            at += 1;
         }
-        self.special |= is_special(name.as_bytes());
-        push_lowercase_line(&mut self.lines, name.as_bytes(), value.as_bytes());
+        assert!(
+            line[at] == b'\r' && line[at + 1] == b'\n',
+            "a content-type line ends with CRLF"
+        );
+        ContentTypeLine(line)
     }
 
-    fn remove(&mut self, name: &str) {
-        let wanted = name.as_bytes();
-        if is_named(wanted, b"content-type") {
+    /// The value, without the name and the line end.
+    fn value(self) -> &'static [u8] {
+        &self.0[CONTENT_TYPE_PREFIX.len()..self.0.len() - 2]
+    }
+
+    /// The value as a `HeaderValue` (no copy).
+    fn header_value(self) -> Option<HeaderValue> {
+        HeaderValue::from_maybe_shared(Bytes::from_static(self.value())).ok()
+    }
+}
+
+/// Field text, as [`is_value_byte`] has it, for constants (`is_value_byte` is not `const`;
+/// a test checks that both agree on every byte).
+const fn is_text(b: u8) -> bool {
+    b == b'\t' || (b >= b' ' && b != 0x7f)
+}
+
+/// Each byte of a field name as it is written (lowercased), or [`NOT_IN_NAMES`] for a byte
+/// no name may hold (not a token byte, RFC 9110 §5.6.2): checking and lowercasing a name is
+/// one look-up per byte. A test checks it against [`is_token`] on every byte.
+const NAME_BYTES: [u8; 256] = {
+    let mut table = [NOT_IN_NAMES; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            )
+        {
+            table[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
+
+/// What [`NAME_BYTES`] holds for a byte that is not a token byte: the one entry with the
+/// high bit set (tokens are ASCII), so that a name's bytes, OR-ed together, say at once
+/// whether one of them is not a token byte.
+const NOT_IN_NAMES: u8 = 0x80;
+
+/// Why a field could not be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvalidField {
+    /// The name is not a token.
+    Name,
+    /// The value is not field text.
+    Value,
+}
+
+impl Lines {
+    /// Appends `name: value` CRLF, the name lowercased as it is copied and checked in the
+    /// same pass; nothing is added when either is not valid (the name is checked first).
+    fn append(&mut self, name: &[u8], value: &[u8]) -> Result<(), InvalidField> {
+        let mut room = Room::new(&mut self.lines, name.len() + value.len() + 4);
+        let mut seen = 0;
+        room.put_mapped(name, |b| {
+            let lower = NAME_BYTES[b as usize];
+            seen |= lower;
+            lower
+        });
+        let invalid = name.is_empty() || seen & NOT_IN_NAMES != 0;
+        // The table and the scan's token class are one rule (checked in debug builds).
+        debug_assert_eq!(invalid, !is_field_name(name));
+        if invalid {
+            return Err(InvalidField::Name);
+        }
+        if !is_field_value(value) {
+            return Err(InvalidField::Value);
+        }
+        room.put(b": ");
+        room.put(value);
+        room.put(b"\r\n");
+        room.done();
+        self.special |= is_special(name);
+        Ok(())
+    }
+
+    /// Sets `name` to `value`: appends it, then removes the earlier values of `name`.
+    fn insert(&mut self, name: &[u8], value: &[u8]) -> Result<(), InvalidField> {
+        let earlier = self.lines.len();
+        self.append(name, value)?;
+        if self.content_type.is_some() && is_named(name, b"content-type") {
             self.content_type = None;
         }
-        if Fields::lines(&self.lines).any(|(field, _)| is_named(field, wanted)) {
-            let mut kept = Vec::with_capacity(self.lines.len());
-            self.special = false;
-            for (field, value) in Fields::lines(&self.lines) {
-                if !is_named(field, wanted) {
-                    self.special |= is_special(field);
-                    push_line(&mut kept, field, value);
-                }
-            }
-            self.lines = kept;
+        // The usual case: the first field set by name, nothing to look through.
+        if earlier > 0 {
+            self.remove_before(name, earlier);
         }
+        Ok(())
     }
+
+    fn remove(&mut self, name: &[u8]) {
+        if is_named(name, b"content-type") {
+            self.content_type = None;
+        }
+        self.remove_before(name, self.lines.len());
+    }
+
+    /// Removes the lines of field `name` (any case) among the first `end` bytes of lines
+    /// (a line boundary), in place.
+    fn remove_before(&mut self, name: &[u8], end: usize) {
+        if !Fields::lines(&self.lines[..end]).any(|(field, _)| is_named(field, name)) {
+            return;
+        }
+        let mut kept = 0;
+        let mut at = 0;
+        while at < end {
+            let length = line_length(&self.lines[at..end]);
+            let field = field_name(&self.lines[at..at + length]);
+            if !is_named(field, name) {
+                self.lines.copy_within(at..at + length, kept);
+                kept += length;
+            }
+            at += length;
+        }
+        self.lines.drain(kept..end);
+        self.special = Fields::lines(&self.lines).any(|(field, _)| is_special(field));
+    }
+}
+
+/// The length of the first line of `lines` (field lines, each ending in CRLF), its end
+/// included.
+fn line_length(lines: &[u8]) -> usize {
+    lines
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(lines.len(), |end| end + 1)
+}
+
+/// The name of a field line.
+fn field_name(line: &[u8]) -> &[u8] {
+    let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+    &line[..colon]
 }
 
 /// What the engine needs to know of a handler's response fields.
@@ -75,16 +233,17 @@ pub(crate) struct FieldFacts {
     pub(crate) says_close: bool,
 }
 
-/// The fields the engine writes itself, or reads: never copied blindly.
+/// The fields the engine writes itself, or reads: never copied blindly. Any case; the
+/// length is looked at first, so that other names cost one comparison.
 fn is_special(name: &[u8]) -> bool {
-    [
-        DATE.as_str(),
-        CONNECTION.as_str(),
-        CONTENT_LENGTH.as_str(),
-        TRANSFER_ENCODING.as_str(),
-    ]
-    .iter()
-    .any(|special| is_named(name, special.as_bytes()))
+    let special: &[u8] = match name.len() {
+        4 => b"date",
+        10 => b"connection",
+        14 => b"content-length",
+        17 => b"transfer-encoding",
+        _ => return false,
+    };
+    name.eq_ignore_ascii_case(special)
 }
 
 /// Whether `name` is a field name (a token), as `HeaderName` has it.
@@ -107,14 +266,27 @@ fn push_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Appends `name: value` CRLF, the name lowercased as it is copied (names are short: one
-/// pass over them beats a copy and a second pass).
-fn push_lowercase_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.reserve(name.len() + value.len() + 4);
-    out.extend(name.iter().map(u8::to_ascii_lowercase));
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
+/// `name` and `value` for a map, checked.
+fn map_field(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), InvalidField> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| InvalidField::Name)?;
+    let value = HeaderValue::from_str(value).map_err(|_| InvalidField::Value)?;
+    Ok((name, value))
+}
+
+/// [`ResponseFields::append`] on a map: out of line, so that the lines' path stays small.
+#[inline(never)]
+fn map_append(map: &mut HeaderMap, name: &str, value: &str) -> Result<(), InvalidField> {
+    let (name, value) = map_field(name, value)?;
+    map.append(name, value);
+    Ok(())
+}
+
+/// [`ResponseFields::insert`] on a map.
+#[inline(never)]
+fn map_insert(map: &mut HeaderMap, name: &str, value: &str) -> Result<(), InvalidField> {
+    let (name, value) = map_field(name, value)?;
+    map.insert(name, value);
+    Ok(())
 }
 
 impl Default for ResponseFields {
@@ -129,6 +301,7 @@ const MAX_KEPT_LINES_BYTES: usize = 1024;
 impl ResponseFields {
     /// Empties the fields, keeping the lines' buffer (up to [`MAX_KEPT_LINES_BYTES`]) for
     /// the next response.
+    #[inline]
     pub(crate) fn clear(&mut self) {
         match self {
             ResponseFields::Lines(own) if own.lines.capacity() <= MAX_KEPT_LINES_BYTES => {
@@ -136,8 +309,15 @@ impl ResponseFields {
                 own.lines.clear();
                 own.special = false;
             }
-            other => *other = ResponseFields::default(),
+            other => other.replace_with_default(),
         }
+    }
+
+    /// [`clear`](Self::clear) of a map or of a buffer grown too large: out of line.
+    #[cold]
+    #[inline(never)]
+    fn replace_with_default(&mut self) {
+        *self = ResponseFields::default();
     }
 
     /// Replaces the fields with `fresh`, keeping this one's buffer when `fresh` has none.
@@ -156,17 +336,20 @@ impl ResponseFields {
 
     /// Sets the `Content-Type` of fields that have none (a reset or new value): into its
     /// slot, with no other field touched.
-    pub(crate) fn put_content_type(&mut self, content_type: HeaderValue) {
+    #[inline]
+    pub(crate) fn put_content_type(&mut self, content_type: ContentTypeLine) {
         match self {
             ResponseFields::Lines(own) => own.content_type = Some(content_type),
             ResponseFields::Map(map) => {
-                map.insert(CONTENT_TYPE, content_type);
+                if let Some(value) = content_type.header_value() {
+                    map.insert(CONTENT_TYPE, value);
+                }
             }
         }
     }
 
     /// Fields with only a `Content-Type`.
-    pub(crate) fn with_content_type(content_type: HeaderValue) -> ResponseFields {
+    pub(crate) fn with_content_type(content_type: ContentTypeLine) -> ResponseFields {
         ResponseFields::Lines(Lines {
             content_type: Some(content_type),
             ..Lines::default()
@@ -188,13 +371,13 @@ impl ResponseFields {
                 content_type,
                 lines,
                 ..
-            }) => (content_type.as_ref(), Some(lines), None),
+            }) => (*content_type, Some(lines), None),
             ResponseFields::Map(map) => (None, None, Some(map)),
         };
         let wanted = name.as_bytes();
         let slot = content_type
             .filter(|_| is_named(wanted, b"content-type"))
-            .map(HeaderValue::as_bytes);
+            .map(ContentTypeLine::value);
         let lines = lines
             .into_iter()
             .flat_map(|lines| Fields::lines(lines))
@@ -206,25 +389,28 @@ impl ResponseFields {
         slot.into_iter().chain(lines).chain(map)
     }
 
-    /// Adds a field; `name` and `value` are checked ([`is_field_name`], [`is_field_value`]).
-    pub(crate) fn append(&mut self, name: &str, value: &str) {
+    /// Adds a field, both `name` and `value` checked (as `HeaderName` and
+    /// `HeaderValue::from_str` check them); nothing changes when either is not valid.
+    pub(crate) fn append(&mut self, name: &str, value: &str) -> Result<(), InvalidField> {
         match self {
-            ResponseFields::Lines(own) => own.append(name, value),
-            ResponseFields::Map(map) => {
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(value),
-                ) {
-                    map.append(name, value);
-                }
-            }
+            ResponseFields::Lines(own) => own.append(name.as_bytes(), value.as_bytes()),
+            ResponseFields::Map(map) => map_append(map, name, value),
+        }
+    }
+
+    /// Sets field `name` to `value`, replacing its values; checked as by
+    /// [`append`](Self::append), nothing changes when either is not valid.
+    pub(crate) fn insert(&mut self, name: &str, value: &str) -> Result<(), InvalidField> {
+        match self {
+            ResponseFields::Lines(own) => own.insert(name.as_bytes(), value.as_bytes()),
+            ResponseFields::Map(map) => map_insert(map, name, value),
         }
     }
 
     /// Removes every value of `name` (any case).
     pub(crate) fn remove(&mut self, name: &str) {
         match self {
-            ResponseFields::Lines(own) => own.remove(name),
+            ResponseFields::Lines(own) => own.remove(name.as_bytes()),
             ResponseFields::Map(map) => {
                 map.remove(name);
             }
@@ -240,8 +426,8 @@ impl ResponseFields {
                 ..
             }) => {
                 let mut map = HeaderMap::new();
-                if let Some(content_type) = content_type {
-                    map.insert(CONTENT_TYPE, content_type.clone());
+                if let Some(value) = content_type.and_then(ContentTypeLine::header_value) {
+                    map.insert(CONTENT_TYPE, value);
                 }
                 for (name, value) in Fields::lines(lines) {
                     // Both were checked when the line was added.
@@ -309,10 +495,45 @@ impl ResponseFields {
         facts
     }
 
+    /// The usual fields, that are written as they are kept: the `Content-Type` line (empty
+    /// when there is none) and the other lines; `None` for fields the writer must look
+    /// through ([`write`](Self::write)).
+    #[inline]
+    pub(crate) fn plain_lines(&self) -> Option<[&[u8]; 2]> {
+        match self {
+            ResponseFields::Lines(Lines {
+                content_type,
+                lines,
+                special: false,
+            }) => Some([content_type.map_or(&[][..], |line| line.0), lines]),
+            _ => None,
+        }
+    }
+
     /// Appends the fields to a response head in `out`, leaving out `Content-Length` and
     /// `Transfer-Encoding` (the engine frames the body) and, unless `keep_connection`,
     /// `Connection` (the engine writes its own).
+    #[inline]
     pub(crate) fn write(&self, out: &mut Vec<u8>, keep_connection: bool) {
+        match self {
+            ResponseFields::Lines(Lines {
+                content_type,
+                lines,
+                special: false,
+            }) => {
+                if let Some(line) = content_type {
+                    // Neither a framing field nor `Connection`: written as it is.
+                    out.extend_from_slice(line.0);
+                }
+                out.extend_from_slice(lines);
+            }
+            _ => self.write_checked(out, keep_connection),
+        }
+    }
+
+    /// [`write`](Self::write) for fields that may hold what the engine writes itself.
+    #[inline(never)]
+    fn write_checked(&self, out: &mut Vec<u8>, keep_connection: bool) {
         let line = |out: &mut Vec<u8>, name: &[u8], value: &[u8]| {
             let framing = is_named(name, b"content-length") || is_named(name, b"transfer-encoding");
             if !framing && (keep_connection || !is_named(name, b"connection")) {
@@ -323,17 +544,12 @@ impl ResponseFields {
             ResponseFields::Lines(Lines {
                 content_type,
                 lines,
-                special,
+                ..
             }) => {
                 if let Some(content_type) = content_type {
-                    // Neither a framing field nor `Connection`: written as it is.
-                    push_line(out, b"content-type", content_type.as_bytes());
+                    out.extend_from_slice(content_type.0);
                 }
-                if *special {
-                    Fields::lines(lines).for_each(|(name, value)| line(out, name, value));
-                } else {
-                    out.extend_from_slice(lines);
-                }
+                Fields::lines(lines).for_each(|(name, value)| line(out, name, value));
             }
             ResponseFields::Map(map) => {
                 map.iter().for_each(|(name, value)| {
@@ -355,10 +571,12 @@ mod tests {
     }
 
     fn lines() -> ResponseFields {
-        let mut fields = ResponseFields::with_content_type(HeaderValue::from_static("text/plain"));
-        fields.append("Server", "tide");
-        fields.append("x-a", "1");
-        fields.append("X-A", "2");
+        let mut fields = ResponseFields::with_content_type(ContentTypeLine::new(
+            b"content-type: text/plain\r\n",
+        ));
+        for (name, value) in [("Server", "tide"), ("x-a", "1"), ("X-A", "2")] {
+            fields.append(name, value).unwrap();
+        }
         fields
     }
 
@@ -387,10 +605,14 @@ mod tests {
     #[test]
     fn framing_and_connection_fields_are_left_to_the_engine() {
         let mut fields = ResponseFields::default();
-        fields.append("content-length", "3");
-        fields.append("Transfer-Encoding", "chunked");
-        fields.append("connection", "close");
-        fields.append("date", "today");
+        for (name, value) in [
+            ("content-length", "3"),
+            ("Transfer-Encoding", "chunked"),
+            ("connection", "close"),
+            ("date", "today"),
+        ] {
+            fields.append(name, value).unwrap();
+        }
         assert_eq!(
             fields.facts(),
             FieldFacts {
@@ -413,7 +635,7 @@ mod tests {
         assert_eq!(map["server"], "tide");
         map.insert("x-b", HeaderValue::from_static("3"));
         assert_eq!(fields.get("x-b"), Some(&b"3"[..]));
-        fields.append("x-c", "4");
+        fields.append("x-c", "4").unwrap();
         assert_eq!(
             written(&fields, false),
             "content-type: text/plain\r\nserver: tide\r\nx-a: 1\r\nx-a: 2\r\nx-b: 3\r\nx-c: 4\r\n"
@@ -439,5 +661,144 @@ mod tests {
                 "{value:?}"
             );
         }
+    }
+
+    /// A `Lines` and a `Map` holding the same fields as [`lines`].
+    fn both_forms() -> [ResponseFields; 2] {
+        let mut map = lines();
+        map.map_mut();
+        [lines(), map]
+    }
+
+    #[test]
+    fn a_refused_field_changes_nothing_and_the_name_is_checked_first() {
+        for mut fields in both_forms() {
+            let before = written(&fields, false);
+            let cases = [
+                ("", "v", InvalidField::Name),
+                ("a b", "v", InvalidField::Name),
+                ("x-\u{e9}", "v", InvalidField::Name),
+                ("x-ok", "a\r\nb", InvalidField::Value),
+                ("x-ok", "\0", InvalidField::Value),
+                ("bad:name", "a\nb", InvalidField::Name),
+            ];
+            for (name, value, refused) in cases {
+                assert_eq!(
+                    fields.append(name, value),
+                    Err(refused),
+                    "{name:?} {value:?}"
+                );
+                assert_eq!(
+                    fields.insert(name, value),
+                    Err(refused),
+                    "{name:?} {value:?}"
+                );
+                assert_eq!(written(&fields, false), before, "{name:?} {value:?}");
+            }
+            // A refused value for a name already set leaves its values as they were.
+            assert_eq!(fields.insert("x-a", "1\r\n2"), Err(InvalidField::Value));
+            assert_eq!(written(&fields, false), before);
+        }
+    }
+
+    #[test]
+    fn inserting_replaces_every_earlier_value_in_any_case_and_keeps_the_rest_in_order() {
+        for mut fields in both_forms() {
+            fields.insert("X-a", "3").unwrap();
+            assert_eq!(fields.values("x-A").collect::<Vec<_>>(), [b"3"]);
+            assert_eq!(fields.get("server"), Some(&b"tide"[..]));
+        }
+        let mut fields = lines();
+        fields.append("x-b", "4").unwrap();
+        fields.insert("X-A", "5").unwrap();
+        assert_eq!(
+            written(&fields, false),
+            "content-type: text/plain\r\nserver: tide\r\nx-b: 4\r\nx-a: 5\r\n"
+        );
+        // The first field set by name has nothing before it to look through.
+        let mut fields = ResponseFields::default();
+        fields.insert("X-Only", "1").unwrap();
+        fields.insert("x-only", "2").unwrap();
+        assert_eq!(written(&fields, false), "x-only: 2\r\n");
+    }
+
+    #[test]
+    fn a_content_type_set_by_name_replaces_the_constant_one() {
+        let mut fields = lines();
+        fields.insert("Content-Type", "text/html").unwrap();
+        assert_eq!(
+            fields.values("content-type").collect::<Vec<_>>(),
+            [b"text/html"]
+        );
+        assert_eq!(
+            written(&fields, false),
+            "server: tide\r\nx-a: 1\r\nx-a: 2\r\ncontent-type: text/html\r\n"
+        );
+        fields.remove("CONTENT-TYPE");
+        assert_eq!(fields.get("content-type"), None);
+        let map = lines().to_map();
+        assert_eq!(map[CONTENT_TYPE], "text/plain");
+    }
+
+    #[test]
+    fn the_fields_the_engine_cares_about_are_noticed_however_they_are_set() {
+        let mut fields = lines();
+        assert!(
+            fields.plain_lines().is_some(),
+            "nothing special: written as kept"
+        );
+        fields.insert("Date", "today").unwrap();
+        assert!(fields.plain_lines().is_none());
+        assert!(fields.facts().has_date);
+        fields.insert("date", "tomorrow").unwrap();
+        assert_eq!(fields.values("date").collect::<Vec<_>>(), [b"tomorrow"]);
+        fields.remove("DATE");
+        assert_eq!(fields.facts(), FieldFacts::default());
+        assert!(fields.plain_lines().is_some(), "no special line left");
+        fields.append("Connection", "close").unwrap();
+        fields.append("x-c", "1").unwrap();
+        fields.remove("x-c");
+        assert!(
+            fields.facts().says_close,
+            "the special line that stays is still seen"
+        );
+        let mut map = lines();
+        map.map_mut();
+        assert!(
+            map.plain_lines().is_none(),
+            "a map is always looked through"
+        );
+    }
+
+    #[test]
+    fn the_name_table_and_the_text_rule_agree_with_the_scan_on_every_byte() {
+        for b in 0..=255u8 {
+            let expected = if is_token(b) {
+                b.to_ascii_lowercase()
+            } else {
+                NOT_IN_NAMES
+            };
+            assert_eq!(NAME_BYTES[b as usize], expected, "{b:#x}");
+            assert_eq!(is_text(b), is_value_byte(b), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn a_content_type_line_holds_its_value() {
+        const JSON: ContentTypeLine = ContentTypeLine::new(b"content-type: application/json\r\n");
+        assert_eq!(JSON.value(), b"application/json");
+        assert_eq!(JSON.header_value().unwrap(), "application/json");
+    }
+
+    #[test]
+    #[should_panic(expected = "not a content-type line")]
+    fn a_line_of_another_field_is_no_content_type_line() {
+        ContentTypeLine::new(b"content-length: 3\r\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "not a content-type value")]
+    fn a_content_type_line_holds_one_line() {
+        ContentTypeLine::new(b"content-type: a\r\nx-injected: 1\r\n");
     }
 }

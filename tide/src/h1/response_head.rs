@@ -3,6 +3,12 @@
 //! The engine owns framing: it decides between `Content-Length` and chunked coding from what it
 //! knows of the body, and drops any `Content-Length` or `Transfer-Encoding` the handler set,
 //! so a handler can never make the response's framing disagree with its body.
+//!
+//! A response is written in one pass into room reserved once at the end of the buffer
+//! ([`Room`], this module's one `unsafe`: pieces copied without a capacity check of their
+//! own, each checked against the reservation, the length set once): [`write_response`] for
+//! any response, [`write_ok`] for the usual one (`200`, plain field lines, a body in memory,
+//! nothing to choose), which must write the same bytes (a test holds them to it).
 
 use http::{StatusCode, Version};
 
@@ -54,6 +60,18 @@ pub(crate) fn lists_token(value: &[u8], token: &[u8]) -> bool {
         .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// What a response head is written from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseHead<'a> {
+    pub(crate) version: Version,
+    pub(crate) status: StatusCode,
+    pub(crate) fields: &'a ResponseFields,
+    pub(crate) framing: ResponseFraming,
+    pub(crate) connection: ConnectionHeader,
+    /// The `Date` value to add, `None` when the handler set its own.
+    pub(crate) date: Option<&'a [u8; DATE_LEN]>,
+}
+
 /// Appends the status line and header section to `out`; `date` is the `Date` value to add,
 /// `None` when the handler set its own.
 pub(crate) fn write_head(
@@ -65,68 +83,272 @@ pub(crate) fn write_head(
     connection: ConnectionHeader,
     date: Option<&[u8; DATE_LEN]>,
 ) {
-    if version == Version::HTTP_11 && status == StatusCode::OK {
-        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-    } else {
-        write_status_line(out, version, status);
-    }
-    fields.write(out, connection == ConnectionHeader::Default);
-
-    // The engine's own lines, after one reservation for all of them: every piece but the
-    // length's digits has a length known when compiled, so each is a few stores.
-    out.reserve(TAIL_MAX);
-    match framing {
-        ResponseFraming::Length(length) => {
-            out.extend_from_slice(b"content-length: ");
-            let mut digits = [0u8; 20];
-            let at = decimal(&mut digits, length);
-            out.extend_from_slice(&digits[at..]);
-            out.extend_from_slice(b"\r\n");
-        }
-        ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
-    }
-    match connection {
-        ConnectionHeader::Default => {}
-        ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
-        ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
-    }
-    if let Some(date) = date {
-        out.extend_from_slice(b"date: ");
-        out.extend_from_slice(date);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
+    let head = ResponseHead {
+        version,
+        status,
+        fields,
+        framing,
+        connection,
+        date,
+    };
+    write_response(out, &head, &[]);
 }
 
-fn write_status_line(out: &mut Vec<u8>, version: Version, status: StatusCode) {
-    out.extend_from_slice(if version == Version::HTTP_10 {
+/// Appends a whole response to `out`: the status line, the header section of `head`, then
+/// `body` (empty when the response has none, or its body is written later).
+///
+/// The usual response (fields kept as lines with nothing the engine must filter) is written
+/// into one reservation ([`Room`]): every piece is one copy, the pieces whose length is
+/// known when compiled (the usual status line, the engine's field names, the `Date`) a few
+/// stores each, and the buffer's length is set once.
+pub(crate) fn write_response(out: &mut Vec<u8>, head: &ResponseHead<'_>, body: &[u8]) {
+    let mut room = match head.fields.plain_lines() {
+        Some([content_type, lines]) => {
+            let size = STATUS_LINE_MAX + content_type.len() + lines.len() + TAIL_MAX + body.len();
+            let mut room = Room::new(out, size);
+            put_status_line(&mut room, head.version, head.status);
+            room.put(content_type);
+            room.put(lines);
+            room
+        }
+        None => {
+            let mut room = Room::new(out, STATUS_LINE_MAX);
+            put_status_line(&mut room, head.version, head.status);
+            let out = room.done();
+            head.fields
+                .write(out, head.connection == ConnectionHeader::Default);
+            Room::new(out, TAIL_MAX + body.len())
+        }
+    };
+    match head.framing {
+        ResponseFraming::Length(length) => {
+            room.put(b"content-length: ");
+            put_decimal(&mut room, length);
+            room.put(b"\r\n");
+        }
+        ResponseFraming::Chunked => room.put(b"transfer-encoding: chunked\r\n"),
+        ResponseFraming::Bodiless | ResponseFraming::UntilClose => {}
+    }
+    match head.connection {
+        ConnectionHeader::Default => {}
+        ConnectionHeader::Close => room.put(b"connection: close\r\n"),
+        ConnectionHeader::KeepAlive => room.put(b"connection: keep-alive\r\n"),
+    }
+    if let Some(date) = head.date {
+        room.put(b"date: ");
+        room.put(date);
+        room.put(b"\r\n");
+    }
+    room.put(b"\r\n");
+    room.put(body);
+    room.done();
+}
+
+/// Appends the usual response: `HTTP/1.1 200 OK`, fields kept as plain lines
+/// ([`ResponseFields::plain_lines`]), the body's `content-length`, the batch's `Date`, then
+/// the body, which is in memory; the connection stays open. It is what [`write_response`]
+/// writes for such a response (a test holds the two to it), without its choices.
+pub(crate) fn write_ok(
+    out: &mut Vec<u8>,
+    [content_type, lines]: [&[u8]; 2],
+    date: &[u8; DATE_LEN],
+    body: &[u8],
+) {
+    // The digits first: their loop then has none of the room's bookkeeping to carry.
+    let length = short_decimal(body.len() as u64);
+    let size = STATUS_LINE_OK.len() + content_type.len() + lines.len() + TAIL_MAX + body.len();
+    let mut room = Room::new(out, size);
+    room.put(STATUS_LINE_OK);
+    room.put(content_type);
+    room.put(lines);
+    room.put(b"content-length: ");
+    match length {
+        Some(digits) => put_digits(&mut room, digits),
+        None => put_long_decimal(&mut room, body.len() as u64),
+    }
+    room.put(b"\r\ndate: ");
+    room.put(date);
+    room.put(b"\r\n\r\n");
+    room.put(body);
+    room.done();
+}
+
+/// The status line of the usual response.
+const STATUS_LINE_OK: &[u8] = b"HTTP/1.1 200 OK\r\n";
+
+/// The most bytes of a status line: `HTTP/1.x NNN `, a reason (the longest canonical one
+/// has 31 bytes) and CRLF.
+const STATUS_LINE_MAX: usize = 64;
+
+fn put_status_line(room: &mut Room<'_>, version: Version, status: StatusCode) {
+    if version == Version::HTTP_11 && status == StatusCode::OK {
+        room.put(STATUS_LINE_OK);
+    } else {
+        put_other_status_line(room, version, status);
+    }
+}
+
+#[cold]
+fn put_other_status_line(room: &mut Room<'_>, version: Version, status: StatusCode) {
+    room.put(if version == Version::HTTP_10 {
         b"HTTP/1.0 "
     } else {
         b"HTTP/1.1 "
     });
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
-    out.extend_from_slice(b"\r\n");
+    room.put(status.as_str().as_bytes());
+    room.put(b" ");
+    room.put(status.canonical_reason().unwrap_or("Unknown").as_bytes());
+    room.put(b"\r\n");
 }
 
 /// The most bytes of the lines the engine adds after the handler's fields: a 20-digit
 /// `content-length`, `connection: keep-alive`, `date` and the empty line (101 bytes).
 const TAIL_MAX: usize = 128;
 
-/// Writes `value` in decimal at the end of `digits`; returns where it starts.
-fn decimal(digits: &mut [u8; 20], mut value: u64) -> usize {
-    let mut at = digits.len();
+/// The most decimal digits of a `u64`.
+const MAX_DIGITS: usize = 20;
+
+/// Puts `value` in decimal.
+#[inline]
+fn put_decimal(room: &mut Room<'_>, value: u64) {
+    match short_decimal(value) {
+        Some(digits) => put_digits(room, digits),
+        None => put_long_decimal(room, value),
+    }
+}
+
+/// Up to 8 decimal digits: a word holding them first to last, and how many there are.
+type ShortDecimal = ([u8; 8], usize);
+
+/// `value` in decimal when it has up to 8 digits (the usual length). Each digit, produced
+/// last first, is shifted in at the low end of a word, so that the word's little-endian
+/// bytes are the digits in order: no digit count beforehand, and the digits are put as a
+/// copy of a length known when compiled ([`put_digits`]).
+#[inline]
+fn short_decimal(value: u64) -> Option<ShortDecimal> {
+    let mut rest = u32::try_from(value)
+        .ok()
+        .filter(|&small| small < 100_000_000)?;
+    let mut word = 0u64;
+    let mut count = 0;
     loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
+        word = (word << 8) | u64::from(b'0' + (rest % 10) as u8);
+        count += 1;
+        rest /= 10;
+        if rest == 0 {
             break;
         }
     }
-    at
+    Some((word.to_le_bytes(), count))
+}
+
+/// Puts the digits of a [`short_decimal`]: the whole word (one store), of which the digits
+/// are kept.
+#[inline]
+fn put_digits(room: &mut Room<'_>, (digits, count): ShortDecimal) {
+    room.put_first(&digits, count);
+}
+
+/// [`put_decimal`] of a value of more than 8 digits: out of line, so that the usual one
+/// stays small.
+#[cold]
+#[inline(never)]
+fn put_long_decimal(room: &mut Room<'_>, value: u64) {
+    let mut digits = [0u8; MAX_DIGITS];
+    let mut at = MAX_DIGITS;
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    room.put(&digits[at..]);
+}
+
+/// Room reserved at the end of a buffer, filled piece by piece: each piece is one copy,
+/// without the capacity check and length update an `extend_from_slice` does; the buffer's
+/// length is set once, by [`done`](Room::done). Dropped without `done`, it leaves the buffer
+/// as it was. Every piece checks that it fits the reservation (one comparison), so a
+/// reservation too small panics instead of writing past the allocation.
+pub(super) struct Room<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where the room begins: `out`'s pointer plus its length when the room was made.
+    start: *mut u8,
+    /// Bytes put so far.
+    filled: usize,
+    /// Bytes reserved.
+    size: usize,
+}
+
+impl<'a> Room<'a> {
+    /// Reserves `size` bytes at the end of `out`.
+    #[inline]
+    pub(super) fn new(out: &'a mut Vec<u8>, size: usize) -> Room<'a> {
+        out.reserve(size);
+        // SAFETY: `reserve` made room for `size` bytes past the length: the pointer one past
+        // the last byte stays within (or one past the end of) the allocation.
+        let start = unsafe { out.as_mut_ptr().add(out.len()) };
+        Room {
+            out,
+            start,
+            filled: 0,
+            size,
+        }
+    }
+
+    /// Copies `bytes` in.
+    #[inline]
+    pub(super) fn put(&mut self, bytes: &[u8]) {
+        assert!(
+            bytes.len() <= self.size - self.filled,
+            "a piece past the room"
+        );
+        // SAFETY: `start` points at `size` reserved bytes of `out`'s allocation, which
+        // cannot move or shrink while `self` borrows `out` mutably, and `filled +
+        // bytes.len() <= size`: the copy stays within them. `bytes` is a shared borrow, so it
+        // cannot be `out`'s spare capacity, reachable only through `out`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.start.add(self.filled), bytes.len());
+        }
+        self.filled += bytes.len();
+    }
+
+    /// Copies `bytes` in, each byte changed by `map` on the way.
+    #[inline]
+    pub(super) fn put_mapped(&mut self, bytes: &[u8], mut map: impl FnMut(u8) -> u8) {
+        assert!(
+            bytes.len() <= self.size - self.filled,
+            "a piece past the room"
+        );
+        for (at, &b) in bytes.iter().enumerate() {
+            // SAFETY: as in `put`: `filled + at < filled + bytes.len() <= size`.
+            unsafe { self.start.add(self.filled + at).write(map(b)) };
+        }
+        self.filled += bytes.len();
+    }
+
+    /// Copies all of `bytes` in (a copy of a length known when compiled: a few stores), and
+    /// keeps the first `count` of them (at most `N`) as put: the rest is scratch, written
+    /// over by the next piece or left out of the buffer.
+    #[inline]
+    pub(super) fn put_first<const N: usize>(&mut self, bytes: &[u8; N], count: usize) {
+        self.put(bytes);
+        // `put` added `N`: this takes back at most that, never below the room's start.
+        self.filled -= N - count.min(N);
+    }
+
+    /// Makes what was put part of the buffer, and gives the buffer back.
+    #[inline]
+    pub(super) fn done(self) -> &'a mut Vec<u8> {
+        let length = self.out.len() + self.filled;
+        // SAFETY: the `filled` bytes past the old length were all written by `put` (or
+        // `put_mapped`), within the capacity reserved by `new`.
+        unsafe { self.out.set_len(length) };
+        self.out
+    }
 }
 
 /// Appends one chunk (`size CRLF data CRLF`); an empty `data` writes nothing, since an empty
@@ -152,6 +374,7 @@ fn write_hex(out: &mut Vec<u8>, value: u64) {
 mod tests {
     use super::*;
     use crate::h1::chunked::ChunkedDecoder;
+    use crate::h1::response_fields::ContentTypeLine;
     use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
     use http::{HeaderMap, HeaderValue};
 
@@ -246,7 +469,7 @@ mod tests {
             let mut lines = ResponseFields::default();
             for (name, value) in pairs {
                 headers.append(*name, HeaderValue::from_static(value));
-                lines.append(name, value);
+                lines.append(name, value).unwrap();
             }
             for fields in [ResponseFields::Map(headers), lines] {
                 let facts = fields.facts();
@@ -268,13 +491,28 @@ mod tests {
 
     #[test]
     fn decimal_and_hex() {
-        for value in [0, 1, 9, 10, 255, 256, 65535, u64::MAX] {
-            let mut digits = [0u8; 20];
-            let at = decimal(&mut digits, value);
-            assert_eq!(
-                std::str::from_utf8(&digits[at..]).unwrap(),
-                value.to_string()
-            );
+        let edges = [9_999_999, 99_999_999, 100_000_000, u64::from(u32::MAX) + 1];
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            256,
+            65535,
+            u64::MAX / 10,
+            u64::MAX,
+        ]
+        .into_iter()
+        .chain(edges)
+        {
+            let mut out = b"x".to_vec();
+            let mut room = Room::new(&mut out, MAX_DIGITS);
+            put_decimal(&mut room, value);
+            room.done();
+            assert_eq!(String::from_utf8(out).unwrap(), format!("x{value}"));
             let mut out = Vec::new();
             write_hex(&mut out, value);
             assert_eq!(String::from_utf8(out).unwrap(), format!("{value:x}"));
@@ -294,5 +532,202 @@ mod tests {
         assert!(decoder.is_done());
         assert_eq!(body.len(), 306);
         assert!(body.starts_with(b"hello "));
+    }
+
+    /// What [`write_response`] must write for `head` and `body`, put together from the
+    /// pieces' own writers: the fields by [`ResponseFields::write`], which looks at every
+    /// line.
+    fn expected(head: &ResponseHead<'_>, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if head.version == Version::HTTP_11 && head.status == StatusCode::OK {
+            out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        } else {
+            let version = if head.version == Version::HTTP_10 {
+                "1.0"
+            } else {
+                "1.1"
+            };
+            let reason = head.status.canonical_reason().unwrap_or("Unknown");
+            out.extend_from_slice(
+                format!("HTTP/{version} {} {reason}\r\n", head.status.as_str()).as_bytes(),
+            );
+        }
+        head.fields
+            .write(&mut out, head.connection == ConnectionHeader::Default);
+        match head.framing {
+            ResponseFraming::Length(n) => {
+                out.extend_from_slice(format!("content-length: {n}\r\n").as_bytes())
+            }
+            ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+            _ => {}
+        }
+        match head.connection {
+            ConnectionHeader::Close => out.extend_from_slice(b"connection: close\r\n"),
+            ConnectionHeader::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
+            ConnectionHeader::Default => {}
+        }
+        if let Some(date) = head.date {
+            out.extend_from_slice(b"date: ");
+            out.extend_from_slice(date);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn the_one_pass_writer_writes_what_the_pieces_write() {
+        let plain = {
+            let mut fields = ResponseFields::with_content_type(ContentTypeLine::new(
+                b"content-type: text/plain; charset=utf-8\r\n",
+            ));
+            fields.insert("Server", "tide").unwrap();
+            fields
+        };
+        let special = {
+            let mut fields = plain.clone();
+            fields.append("content-length", "999").unwrap();
+            fields.append("connection", "close").unwrap();
+            fields
+        };
+        let map = {
+            let mut fields = special.clone();
+            fields.map_mut();
+            fields
+        };
+        let date = *b"Sun, 06 Nov 1994 08:49:37 GMT";
+        let big = vec![b'x'; 5000];
+        for fields in [&plain, &special, &map, &ResponseFields::default()] {
+            for (version, status) in [
+                (Version::HTTP_11, 200),
+                (Version::HTTP_10, 200),
+                (Version::HTTP_11, 404),
+                (Version::HTTP_11, 599),
+            ] {
+                for framing in [
+                    ResponseFraming::Length(13),
+                    ResponseFraming::Length(u64::MAX),
+                    ResponseFraming::Chunked,
+                    ResponseFraming::Bodiless,
+                    ResponseFraming::UntilClose,
+                ] {
+                    for connection in [
+                        ConnectionHeader::Default,
+                        ConnectionHeader::Close,
+                        ConnectionHeader::KeepAlive,
+                    ] {
+                        for (date, body) in [(Some(&date), &b"Hello, World!"[..]), (None, &big[..])]
+                        {
+                            let head = ResponseHead {
+                                version,
+                                status: StatusCode::from_u16(status).unwrap(),
+                                fields,
+                                framing,
+                                connection,
+                                date,
+                            };
+                            let mut out = b"earlier response".to_vec();
+                            write_response(&mut out, &head, body);
+                            let mut want = b"earlier response".to_vec();
+                            want.extend_from_slice(&expected(&head, body));
+                            assert_eq!(
+                                String::from_utf8_lossy(&out),
+                                String::from_utf8_lossy(&want),
+                                "{head:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_usual_response_is_written_as_the_general_writer_writes_it() {
+        let date = *b"Sun, 06 Nov 1994 08:49:37 GMT";
+        let mut with_lines = ResponseFields::with_content_type(ContentTypeLine::new(
+            b"content-type: application/json\r\n",
+        ));
+        with_lines.insert("server", "tide").unwrap();
+        with_lines.append("x-more", "1").unwrap();
+        let big = vec![b'x'; 123_456];
+        for fields in [ResponseFields::default(), with_lines] {
+            for body in [&b""[..], b"Hello, World!", &big] {
+                let head = ResponseHead {
+                    version: Version::HTTP_11,
+                    status: StatusCode::OK,
+                    fields: &fields,
+                    framing: ResponseFraming::Length(body.len() as u64),
+                    connection: ConnectionHeader::Default,
+                    date: Some(&date),
+                };
+                let mut general = b"earlier".to_vec();
+                write_response(&mut general, &head, body);
+                let mut usual = b"earlier".to_vec();
+                write_ok(&mut usual, fields.plain_lines().unwrap(), &date, body);
+                assert_eq!(
+                    String::from_utf8_lossy(&usual),
+                    String::from_utf8_lossy(&general)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_status_line_fits_its_room() {
+        let fields = ResponseFields::default();
+        for code in 100..=999 {
+            let status = StatusCode::from_u16(code).unwrap();
+            for version in [Version::HTTP_10, Version::HTTP_11] {
+                let mut out = Vec::new();
+                write_head(
+                    &mut out,
+                    version,
+                    status,
+                    &fields,
+                    ResponseFraming::Bodiless,
+                    ConnectionHeader::Default,
+                    None,
+                );
+                let text = String::from_utf8(out).unwrap();
+                assert!(
+                    text.starts_with(&format!(
+                        "HTTP/1.{} {code} ",
+                        u8::from(version == Version::HTTP_11)
+                    )),
+                    "{text}"
+                );
+                assert!(text.ends_with("\r\n\r\n"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_room_commits_only_what_was_put_and_only_when_done() {
+        let mut out = b"kept".to_vec();
+        {
+            let mut room = Room::new(&mut out, 8);
+            room.put(b"abc");
+        }
+        assert_eq!(out, b"kept", "a room left without done adds nothing");
+        let mut room = Room::new(&mut out, 8);
+        room.put_first(b"abcd", 3);
+        room.put_mapped(b"XY", |b| b.to_ascii_lowercase());
+        room.done();
+        assert_eq!(out, b"keptabcxy");
+        let mut room = Room::new(&mut out, 8);
+        room.put_first(b"12", 5);
+        room.done();
+        assert_eq!(out, b"keptabcxy12", "never more than the piece is kept");
+    }
+
+    #[test]
+    #[should_panic(expected = "a piece past the room")]
+    fn a_piece_past_the_room_panics_instead_of_writing_past_it() {
+        let mut out = Vec::new();
+        let mut room = Room::new(&mut out, 4);
+        room.put(b"abc");
+        room.put(b"de");
     }
 }

@@ -33,11 +33,12 @@ use crate::h1::head::Head;
 use crate::h1::request_head::{BodyFraming, RequestHead};
 use crate::h1::response_fields::ResponseFields;
 use crate::h1::response_head::{
-    ConnectionHeader, LAST_CHUNK, ResponseFraming, status_allows_body, write_chunk, write_head,
+    ConnectionHeader, LAST_CHUNK, ResponseFraming, ResponseHead, status_allows_body, write_chunk,
+    write_head, write_ok, write_response,
 };
 use crate::recycle::give_back_body_buffer;
 use crate::request::ConnInfo;
-use crate::response::EndsAtShutdown;
+use crate::response::{EndsAtShutdown, TEXT_PLAIN};
 use crate::settings::Settings;
 use crate::upgrade::Upgraded;
 use crate::{Body, Request, Response};
@@ -115,17 +116,21 @@ impl Out {
 
     /// The `Date` of the responses in this batch.
     fn date(&mut self) -> [u8; DATE_LEN] {
-        match self.date {
+        *self.buffer_and_date().1
+    }
+
+    /// The buffer, and the `Date` of the responses in this batch (lent, so that it is
+    /// copied once: into the buffer).
+    #[inline]
+    fn buffer_and_date(&mut self) -> (&mut Vec<u8>, &[u8; DATE_LEN]) {
+        let date = match &mut self.date {
             Some(date) => {
                 self.written_at = None;
-                date
+                &*date
             }
-            None => {
-                let now = Instant::now();
-                self.written_at = Some(now);
-                *self.date.insert(date_at(now))
-            }
-        }
+            slot @ None => &*slot.insert(read_date(&mut self.written_at)),
+        };
+        (&mut self.buf, date)
     }
 
     /// A clock reading for the start of the wait for the next request: the one the last
@@ -133,6 +138,16 @@ impl Out {
     fn now(&mut self) -> Instant {
         self.written_at.take().unwrap_or_else(Instant::now)
     }
+}
+
+/// The `Date` now, for the first response of a batch; `written_at` takes the clock reading
+/// (see [`Out::written_at`]). Out of line: once per batch, not per response.
+#[cold]
+#[inline(never)]
+fn read_date(written_at: &mut Option<Instant>) -> [u8; DATE_LEN] {
+    let now = Instant::now();
+    *written_at = Some(now);
+    date_at(now)
 }
 
 /// Serves one connection until it closes; `flushes`: see [`Out::flushes`].
@@ -525,8 +540,8 @@ struct Rest {
     ends_at_shutdown: bool,
 }
 
-/// Writes `response`'s head into `out`, and its body when it is in memory and small; what
-/// is left (a large or streamed body) is returned for [`write_rest`].
+/// Writes `response`'s head into `out`, and its body when it is in memory and small (in
+/// the same pass); what is left (a large or streamed body) is returned for [`write_rest`].
 fn write_buffered(
     out: &mut Out,
     version: Version,
@@ -534,8 +549,25 @@ fn write_buffered(
     mut response: Response,
     mut keep_alive: bool,
 ) -> Written {
+    // The usual response (a `200` to a keep-alive HTTP/1.1 request that is not `HEAD`,
+    // fields with nothing the engine must read or filter, a small body in memory) is written
+    // in one pass, with none of the choices below: they would all come out the same.
+    if keep_alive
+        && !is_head
+        && version == Version::HTTP_11
+        && response.status() == StatusCode::OK
+        && let Some(lines) = response.fields().plain_lines()
+        && let Some(body) = response.body().held()
+        && body.len() <= INLINE_BODY_BYTES
+    {
+        let (buf, date) = out.buffer_and_date();
+        write_ok(buf, lines, date, body);
+        if let Some(buffer) = response.take_body_buffer() {
+            give_back_body_buffer(buffer);
+        }
+        return Written::Whole(true);
+    }
     let status = response.status();
-    let body = response.take_body();
     let framing = if !status_allows_body(status) {
         if status == StatusCode::SWITCHING_PROTOCOLS {
             // The connection is taken over or closed: never read as HTTP again.
@@ -543,7 +575,7 @@ fn write_buffered(
         }
         ResponseFraming::Bodiless
     } else {
-        match body.len() {
+        match response.body().len() {
             Some(length) => ResponseFraming::Length(length),
             None if version == Version::HTTP_11 => ResponseFraming::Chunked,
             None => ResponseFraming::UntilClose,
@@ -559,35 +591,42 @@ fn write_buffered(
         (true, Version::HTTP_10) => ConnectionHeader::KeepAlive,
         (true, _) => ConnectionHeader::Default,
     };
-    let date = (!facts.has_date).then(|| out.date());
-    write_head(
-        &mut out.buf,
+    let (buf, date) = if facts.has_date {
+        (&mut out.buf, None)
+    } else {
+        let (buf, date) = out.buffer_and_date();
+        (buf, Some(date))
+    };
+    let head = ResponseHead {
         version,
         status,
-        response.fields(),
+        fields: response.fields(),
         framing,
         connection,
-        date.as_ref(),
-    );
+        date,
+    };
     if is_head || framing == ResponseFraming::Bodiless {
+        write_response(buf, &head, &[]);
         return Written::Whole(keep_alive);
     }
-    if let Some(bytes) = body.as_full()
+    // The usual response: head and body in one pass.
+    if let Some(bytes) = response.body().as_full()
         && bytes.len() <= INLINE_BODY_BYTES
     {
-        out.buf.extend_from_slice(bytes);
-        if let Some(buffer) = body.into_buffer() {
+        write_response(buf, &head, bytes);
+        if let Some(buffer) = response.take_body_buffer() {
             give_back_body_buffer(buffer);
         }
         return Written::Whole(keep_alive);
     }
+    write_response(buf, &head, &[]);
     // Looked up only here: a response in memory never pays for it.
     let ends_at_shutdown = matches!(
         framing,
         ResponseFraming::Chunked | ResponseFraming::UntilClose
     ) && response.ext::<EndsAtShutdown>().is_some();
     Written::Rest(Rest {
-        body,
+        body: response.take_body(),
         framing,
         keep_alive,
         ends_at_shutdown,
@@ -859,23 +898,19 @@ fn is_head_request(buffered: &[u8]) -> bool {
 /// Appends a plain-text error response that closes the connection; its body is left out for
 /// a `HEAD` request (its length still announced).
 fn write_error(out: &mut Out, status: StatusCode, reason: &str, head_request: bool) {
-    let fields = ResponseFields::with_content_type(http::HeaderValue::from_static(
-        "text/plain; charset=utf-8",
-    ));
+    let fields = ResponseFields::with_content_type(TEXT_PLAIN);
     let body = format!("{reason}\n");
-    let date = out.date();
-    write_head(
-        &mut out.buf,
-        Version::HTTP_11,
+    let (buf, date) = out.buffer_and_date();
+    let head = ResponseHead {
+        version: Version::HTTP_11,
         status,
-        &fields,
-        ResponseFraming::Length(body.len() as u64),
-        ConnectionHeader::Close,
-        Some(&date),
-    );
-    if !head_request {
-        out.buf.extend_from_slice(body.as_bytes());
-    }
+        fields: &fields,
+        framing: ResponseFraming::Length(body.len() as u64),
+        connection: ConnectionHeader::Close,
+        date: Some(date),
+    };
+    let body = if head_request { "" } else { body.as_str() };
+    write_response(buf, &head, body.as_bytes());
 }
 
 /// Writes out the buffered responses (and flushes a transport that buffers); the next batch
