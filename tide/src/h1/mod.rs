@@ -8,4 +8,5 @@ pub(crate) mod head;
 pub(crate) mod request_head;
 pub(crate) mod response_fields;
 pub(crate) mod response_head;
+pub(crate) mod room;
 pub(crate) mod scan;
