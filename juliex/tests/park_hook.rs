@@ -200,9 +200,14 @@ fn a_lone_worker_with_nothing_to_do_goes_straight_to_the_blocking_turn() {
         }
     });
     let r = reactor.clone();
+    // Each event fires only once the task waits for it and the worker sleeps in the hook:
+    // every lull is a real one, however slowly the machine runs the two threads.
     let timer = std::thread::spawn(move || {
-        for _ in 0..20 {
-            std::thread::sleep(Duration::from_millis(1));
+        for n in 1..=20 {
+            wait_until("the task waits in the hook for the next event", || {
+                let state = r.state.lock().unwrap();
+                state.inside && state.waiting.iter().any(|(k, _)| *k == n)
+            });
             r.fire();
         }
     });
