@@ -93,31 +93,13 @@ const fn is_text(b: u8) -> bool {
 
 /// Each byte of a field name as it is written (lowercased), or [`NOT_IN_NAMES`] for a byte
 /// no name may hold (not a token byte, RFC 9110 §5.6.2): checking and lowercasing a name is
-/// one look-up per byte. A test checks it against [`is_token`] on every byte.
+/// one look-up per byte. Built from [`is_token`], the scan's own rule.
 const NAME_BYTES: [u8; 256] = {
     let mut table = [NOT_IN_NAMES; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        if c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            )
-        {
+        if is_token(c) {
             table[b] = c.to_ascii_lowercase();
         }
         b += 1;

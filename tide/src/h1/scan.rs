@@ -95,12 +95,12 @@ const CLASSES: [u8; 256] = {
 /// parsed as a `Uri` (which refuses it) anyway.
 const MAX_PLAIN_TARGET: usize = u16::MAX as usize - 1;
 
-fn is(b: u8, class: u8) -> bool {
+const fn is(b: u8, class: u8) -> bool {
     CLASSES[b as usize] & class != 0
 }
 
 /// Whether `b` may be part of a token (a method or a field name).
-pub(crate) fn is_token(b: u8) -> bool {
+pub(crate) const fn is_token(b: u8) -> bool {
     is(b, TOKEN)
 }
 
